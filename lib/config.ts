@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { parseInput } from './validation.js';
+
+/**
+ * Every setting FireFlow reads from the environment, with its default. This is the only place
+ * that reads process.env; the README's configuration table mirrors it.
+ */
+export interface FireflowConfig {
+  /** PostgreSQL connection string (DATABASE_URL). Required by anything that talks to the database. */
+  databaseUrl: string | undefined;
+  /** Pool size per process (DB_POOL_MAX). Default 1 in Lambda (the lock listener is the second connection), 10 elsewhere. */
+  dbPoolMax: number;
+  /** Where lock waiters LISTEN (LOCK_LISTEN_URL). Default DATABASE_URL; point it past RDS Proxy, see README. */
+  lockListenUrl: string | undefined;
+  /** Longest a lock waiter sleeps between attempts when no notification arrives (LOCK_POLL_INTERVAL_MS). Default 500. */
+  lockPollIntervalMs: number;
+  /** How long the listener connection stays open without waiters (LOCK_LISTENER_IDLE_MS). Default 0 in Lambda, 5000 elsewhere. */
+  lockListenerIdleMs: number;
+  /** How long a free or expired lock row is kept before the sweeper deletes it (LOCK_SWEEP_GRACE_MS). Default 600000. */
+  lockSweepGraceMs: number;
+  /** Lowest log level written (LOG_LEVEL: debug, info, warn, error). Default info. */
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Deployment stage (STAGE). Default dev. */
+  stage: string;
+  /** True inside AWS Lambda (AWS_LAMBDA_FUNCTION_NAME is set). */
+  inLambda: boolean;
+}
+
+const integerSetting = (min: number) => z.coerce.number().int().min(min);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig {
+  const inLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
+  const raw = parseInput(
+    z.object({
+      DATABASE_URL: z.string().min(1).optional(),
+      DB_POOL_MAX: integerSetting(1).default(inLambda ? 1 : 10),
+      LOCK_LISTEN_URL: z.string().min(1).optional(),
+      LOCK_POLL_INTERVAL_MS: integerSetting(10).default(500),
+      LOCK_LISTENER_IDLE_MS: integerSetting(0).default(inLambda ? 0 : 5000),
+      LOCK_SWEEP_GRACE_MS: integerSetting(1000).default(600_000),
+      LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      STAGE: z.string().min(1).default('dev'),
+    }),
+    Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')),
+    'env',
+  );
+  return {
+    databaseUrl: raw.DATABASE_URL,
+    dbPoolMax: raw.DB_POOL_MAX,
+    lockListenUrl: raw.LOCK_LISTEN_URL ?? raw.DATABASE_URL,
+    lockPollIntervalMs: raw.LOCK_POLL_INTERVAL_MS,
+    lockListenerIdleMs: raw.LOCK_LISTENER_IDLE_MS,
+    lockSweepGraceMs: raw.LOCK_SWEEP_GRACE_MS,
+    logLevel: raw.LOG_LEVEL,
+    stage: raw.STAGE,
+    inLambda,
+  };
+}
+
+let cached: FireflowConfig | undefined;
+
+/** The process-wide configuration, read once. */
+export function config(): FireflowConfig {
+  cached ??= loadConfig();
+  return cached;
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { config } from '../config.js';
+import { requireDatabaseUrl, type Pool } from '../db.js';
+import { parseInput } from '../validation.js';
+import { ReleaseListener, type ReleaseSubscription } from './ReleaseListener.js';
+import {
+  acquireRequestSchema,
+  extendRequestSchema,
+  inspectRequestSchema,
+  LOCK_WAIT_MAX_MS,
+  releaseRequestSchema,
+} from './schemas.js';
+import { lockSql } from './sql.js';
+import type { AcquireResult, ExtendResult, IFlowLockService, LockState, ReleaseResult } from './types.js';
+
+export interface PostgresFlowLockServiceOptions {
+  pool: Pool;
+  /** Where waiters LISTEN for releases. Default: LOCK_LISTEN_URL, else DATABASE_URL. */
+  listenConnectionString?: string;
+  /** Longest sleep between attempts when no release is signalled. Default: LOCK_POLL_INTERVAL_MS. */
+  pollIntervalMs?: number;
+  /** How long the LISTEN connection outlives its last waiter. Default: LOCK_LISTENER_IDLE_MS. */
+  listenerIdleMs?: number;
+  /** Longest wait `acquire` accepts. Default 900 000 (Lambda's limit). */
+  maxWaitTimeoutMs?: number;
+}
+
+interface AcquireRow {
+  fencing_token: string | null;
+  holder_remaining_ms: number | null;
+}
+
+interface InspectRow {
+  expires_at: Date;
+  fencing_token: string;
+}
+
+const NOT_ACQUIRED: AcquireResult = Object.freeze({ acquired: false, lockId: '' });
+
+/**
+ * Named locks with a TTL in the `fireflow_locks` table. A waiter tries, then sleeps until a
+ * release of its key is signalled (LISTEN/NOTIFY), the holder's lease ends, or the poll interval
+ * passes, whichever comes first, and tries again until its wait runs out.
+ */
+export class PostgresFlowLockService implements IFlowLockService {
+  private readonly pool: Pool;
+  private readonly pollIntervalMs: number;
+  private readonly maxWaitTimeoutMs: number;
+  private readonly listener: ReleaseListener;
+
+  constructor(options: PostgresFlowLockServiceOptions) {
+    const settings = config();
+    this.pool = options.pool;
+    this.pollIntervalMs = options.pollIntervalMs ?? settings.lockPollIntervalMs;
+    this.maxWaitTimeoutMs = options.maxWaitTimeoutMs ?? LOCK_WAIT_MAX_MS;
+    this.listener = new ReleaseListener({
+      connectionString: options.listenConnectionString ?? requireDatabaseUrl(settings.lockListenUrl),
+      idleMs: options.listenerIdleMs ?? settings.lockListenerIdleMs,
+    });
+  }
+
+  async acquire(lockKey: string, lockTtlMs: number, waitTimeoutMs: number): Promise<AcquireResult> {
+    const request = parseInput(acquireRequestSchema(this.maxWaitTimeoutMs), { lockKey, lockTtlMs, waitTimeoutMs });
+    const lockId = randomUUID();
+    const deadline = performance.now() + request.waitTimeoutMs;
+    const first = await this.tryAcquire(request.lockKey, lockId, request.lockTtlMs);
+    if (first.fencing_token !== null || request.waitTimeoutMs === 0) return grantOf(first, lockId);
+
+    const subscription = await this.listener.subscribe(request.lockKey);
+    let acquired = false;
+    try {
+      for (;;) {
+        // Tried again after subscribing: a release just before it would otherwise go unseen.
+        const attempt = await this.tryAcquire(request.lockKey, lockId, request.lockTtlMs);
+        if (attempt.fencing_token !== null) {
+          acquired = true;
+          return grantOf(attempt, lockId);
+        }
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) return NOT_ACQUIRED;
+        await subscription.wait(this.sleepBeforeRetry(attempt, remaining));
+      }
+    } finally {
+      await subscription.close(!acquired);
+    }
+  }
+
+  async release(lockKey: string, lockId: string): Promise<ReleaseResult> {
+    const request = parseInput(releaseRequestSchema, { lockKey, lockId });
+    const result = await this.pool.query(lockSql.release, [request.lockKey, request.lockId]);
+    return { released: result.rowCount === 1 };
+  }
+
+  async extend(lockKey: string, lockId: string, lockTtlMs: number): Promise<ExtendResult> {
+    const request = parseInput(extendRequestSchema, { lockKey, lockId, lockTtlMs });
+    const result = await this.pool.query(lockSql.extend, [request.lockKey, request.lockId, request.lockTtlMs]);
+    return { extended: result.rowCount === 1 };
+  }
+
+  async inspect(lockKey: string): Promise<LockState> {
+    const request = parseInput(inspectRequestSchema, { lockKey });
+    const result = await this.pool.query<InspectRow>(lockSql.inspect, [request.lockKey]);
+    const row = result.rows[0];
+    if (!row) return { held: false };
+    return { held: true, expiresAt: row.expires_at.toISOString(), fencingToken: Number(row.fencing_token) };
+  }
+
+  /**
+   * Deletes rows whose lease ended more than `graceMs` ago, at most `limit` of them; returns
+   * how many went. Keeps the table to the keys in recent use; fencing tokens are unaffected.
+   */
+  async sweep(graceMs: number = config().lockSweepGraceMs, limit = 1_000): Promise<number> {
+    const result = await this.pool.query(lockSql.sweep, [graceMs, limit]);
+    return result.rowCount ?? 0;
+  }
+
+  /** Closes the LISTEN connection. The pool belongs to the caller. */
+  async close(): Promise<void> {
+    await this.listener.close();
+  }
+
+  private async tryAcquire(lockKey: string, lockId: string, lockTtlMs: number): Promise<AcquireRow> {
+    const result = await this.pool.query<AcquireRow>(lockSql.acquire, [lockKey, lockId, lockTtlMs]);
+    return result.rows[0] ?? { fencing_token: null, holder_remaining_ms: null };
+  }
+
+  private sleepBeforeRetry(attempt: AcquireRow, remainingWaitMs: number): number {
+    // Wake just after the holder's lease ends: an expired lease sends no notification.
+    const untilExpiry = attempt.holder_remaining_ms === null ? Infinity : Math.max(1, Math.ceil(attempt.holder_remaining_ms) + 1);
+    return Math.max(1, Math.min(this.pollIntervalMs, untilExpiry, Math.ceil(remainingWaitMs)));
+  }
+}
+
+function grantOf(row: AcquireRow, lockId: string): AcquireResult {
+  if (row.fencing_token === null) return NOT_ACQUIRED;
+  return { acquired: true, lockId, fencingToken: Number(row.fencing_token) };
+}

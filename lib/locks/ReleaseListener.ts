@@ -1,0 +1,148 @@
+import pg from 'pg';
+import { logger } from '../logger.js';
+import { RELEASE_CHANNEL } from './sql.js';
+
+export interface ReleaseListenerOptions {
+  connectionString: string;
+  /** How long the connection stays open once nobody waits; 0 closes it at once. */
+  idleMs: number;
+}
+
+/**
+ * A waiter's place in line for one key. `wait` resolves early when a release of the key is
+ * signalled to it; a signal that arrives while the waiter is busy trying is kept for its next
+ * `wait`, so no release falls between an attempt and the next wait.
+ */
+export interface ReleaseSubscription {
+  wait(maxMs: number): Promise<void>;
+  /** Leaves the line. `passOn` hands an unused signal to the next waiter (true when giving up). */
+  close(passOn: boolean): Promise<void>;
+}
+
+class Waiter implements ReleaseSubscription {
+  signalled = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly key: string,
+    private readonly owner: ReleaseListener,
+  ) {}
+
+  signal(): void {
+    this.signalled = true;
+    this.wake?.();
+  }
+
+  wait(maxMs: number): Promise<void> {
+    this.owner.keepListening();
+    if (this.signalled) {
+      this.signalled = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.signalled = false;
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      this.wake = done;
+    });
+  }
+
+  close(passOn: boolean): Promise<void> {
+    return this.owner.remove(this, passOn && this.signalled);
+  }
+}
+
+/**
+ * One LISTEN connection shared by every lock waiter of a process. Each release notification
+ * wakes the longest-waiting local waiter of that key only (the others would find the lock taken
+ * again), in the order they started to wait.
+ */
+export class ReleaseListener {
+  private readonly waiters = new Map<string, Waiter[]>();
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private waiterCount = 0;
+
+  constructor(private readonly options: ReleaseListenerOptions) {}
+
+  /** Joins the line for `key`; resolves once releases are being listened for. */
+  async subscribe(key: string): Promise<ReleaseSubscription> {
+    const waiter = new Waiter(key, this);
+    const line = this.waiters.get(key);
+    if (line) line.push(waiter);
+    else this.waiters.set(key, [waiter]);
+    this.waiterCount += 1;
+    clearTimeout(this.idleTimer);
+    try {
+      await this.listen();
+    } catch (error) {
+      // Waiters still poll, so a listener that cannot connect only slows hand-offs down.
+      logger.warn('lock release listener unavailable; waiters fall back to polling', { error });
+    }
+    return waiter;
+  }
+
+  async remove(waiter: Waiter, passSignal: boolean): Promise<void> {
+    const line = this.waiters.get(waiter.key);
+    const index = line?.indexOf(waiter) ?? -1;
+    if (!line || index < 0) return;
+    line.splice(index, 1);
+    if (line.length === 0) this.waiters.delete(waiter.key);
+    else if (passSignal) line[0]?.signal();
+    this.waiterCount -= 1;
+    if (this.waiterCount > 0) return;
+    if (this.options.idleMs === 0) await this.close();
+    else this.idleTimer = setTimeout(() => void this.close(), this.options.idleMs).unref();
+  }
+
+  /** Closes the connection; waiters that remain (none, normally) fall back to polling. */
+  async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const { client, connecting } = this;
+    this.client = undefined;
+    this.connecting = undefined;
+    const open = client ?? (await connecting?.catch(() => undefined));
+    await open?.end().catch((error: unknown) => logger.warn('closing lock release listener failed', { error }));
+  }
+
+  /** Reconnects in the background after a lost connection; waiters poll meanwhile. */
+  keepListening(): void {
+    if (this.client || this.connecting) return;
+    this.listen().catch((error: unknown) => logger.warn('lock release listener unavailable', { error }));
+  }
+
+  private listen(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'fireflow-lock-listener' });
+    client.on('notification', (message) => {
+      if (message.channel === RELEASE_CHANNEL && message.payload !== undefined) this.waiters.get(message.payload)?.[0]?.signal();
+    });
+    client.on('error', (error) => {
+      logger.warn('lock release listener connection lost', { error });
+      if (this.client === client) this.client = undefined;
+      // Everyone retries now and listens again on their next wait.
+      for (const line of this.waiters.values()) for (const waiter of line) waiter.signal();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${RELEASE_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.client = client;
+    return client;
+  }
+}

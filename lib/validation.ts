@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import { ValidationError, type FieldProblem } from './errors.js';
+
+function fieldName(path: ReadonlyArray<PropertyKey>, root: string | undefined): string {
+  const parts = path.map(String);
+  if (root) parts.unshift(root);
+  return parts.length > 0 ? parts.join('.') : '(input)';
+}
+
+/**
+ * Parses `value` with `schema`, or throws a ValidationError that lists every problem and names
+ * each field. `root` prefixes field names when the value is one part of a larger request.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root?: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems: FieldProblem[] = result.error.issues.map((issue) => ({
+    field: fieldName(issue.path, root),
+    message: issue.message,
+  }));
+  throw new ValidationError(problems, { cause: result.error });
+}
