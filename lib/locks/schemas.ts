@@ -28,14 +28,16 @@ export const lockTtlMsSchema = integerInRange(1, LOCK_TTL_MAX_MS);
 
 export const waitTimeoutMsSchema = (maxWaitMs: number) => integerInRange(0, maxWaitMs);
 
+const request = <Shape extends z.ZodRawShape>(shape: Shape) => z.object(shape, { error: 'must be a JSON object' });
+
 export const acquireRequestSchema = (maxWaitMs: number = LOCK_WAIT_MAX_MS) =>
-  z.object({ lockKey: lockKeySchema, lockTtlMs: lockTtlMsSchema, waitTimeoutMs: waitTimeoutMsSchema(maxWaitMs) });
+  request({ lockKey: lockKeySchema, lockTtlMs: lockTtlMsSchema, waitTimeoutMs: waitTimeoutMsSchema(maxWaitMs) });
 
-export const releaseRequestSchema = z.object({ lockKey: lockKeySchema, lockId: lockIdSchema });
+export const releaseRequestSchema = request({ lockKey: lockKeySchema, lockId: lockIdSchema });
 
-export const extendRequestSchema = z.object({ lockKey: lockKeySchema, lockId: lockIdSchema, lockTtlMs: lockTtlMsSchema });
+export const extendRequestSchema = request({ lockKey: lockKeySchema, lockId: lockIdSchema, lockTtlMs: lockTtlMsSchema });
 
-export const inspectRequestSchema = z.object({ lockKey: lockKeySchema });
+export const inspectRequestSchema = request({ lockKey: lockKeySchema });
 
 export type AcquireRequest = z.output<ReturnType<typeof acquireRequestSchema>>;
 export type ReleaseRequest = z.output<typeof releaseRequestSchema>;

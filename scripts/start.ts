@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { config } from '../lib/config.js';
+import { logger } from '../lib/logger.js';
+import { migrate } from '../lib/migrate.js';
+import { startOffline } from '../devtools/offline.js';
+import { startLocalPostgres, type LocalPostgres } from '../devtools/postgres.js';
+import { onShutdown } from '../devtools/shutdown.js';
+
+// The whole local stack: PostgreSQL (embedded unless DATABASE_URL is set), migrations, and
+// serverless-offline with the HTTP API and the Lambda invoke endpoint.
+const settings = config();
+const dataDir = path.resolve(import.meta.dirname, '..', '.fireflow', 'postgres');
+const stops: Array<() => Promise<void>> = [];
+onShutdown(async () => {
+  for (const stop of stops.reverse()) await stop();
+});
+
+let databaseUrl = settings.databaseUrl;
+if (!databaseUrl) {
+  const postgres: LocalPostgres = await startLocalPostgres({ dataDir });
+  stops.push(() => postgres.stop());
+  databaseUrl = postgres.url;
+  logger.info('embedded PostgreSQL is up', { dataDir, databaseUrl });
+}
+const applied = await migrate(databaseUrl);
+logger.info('migrations applied', { applied });
+
+const offline = await startOffline({ databaseUrl, httpPort: settings.httpPort, lambdaPort: settings.lambdaPort });
+stops.push(() => offline.stop());
+
+process.stdout.write(`
+FireFlow local stack is running (Ctrl-C stops all of it)
+  HTTP API         ${offline.httpUrl}
+  Lambda invoke    ${offline.lambdaEndpoint}   (@aws-sdk/client-lambda endpoint, function names fireflow-dev-<key>)
+  PostgreSQL       ${databaseUrl}
+
+Try it:
+  curl -s -X POST ${offline.httpUrl}/locks/orders/acquire -H 'content-type: application/json' -d '{"lockTtlMs": 30000, "waitTimeoutMs": 0}'
+  curl -s ${offline.httpUrl}/locks/orders
+`);
