@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError, type FieldProblem } from './errors.js';
 
 function fieldName(path: ReadonlyArray<PropertyKey>, root: string | undefined): string {

@@ -25,10 +25,8 @@ export interface PostgresFlowLockServiceOptions {
   maxWaitTimeoutMs?: number;
 }
 
-interface AcquireRow {
-  fencing_token: string | null;
-  holder_remaining_ms: number | null;
-}
+/** One attempt's outcome: the grant's token, or how long the current lease still runs. */
+type Attempt = { granted: true; fencingToken: number } | { granted: false; remainingMs: number };
 
 interface InspectRow {
   expires_at: Date;
@@ -45,14 +43,14 @@ const NOT_ACQUIRED: AcquireResult = Object.freeze({ acquired: false, lockId: '' 
 export class PostgresFlowLockService implements IFlowLockService {
   private readonly pool: Pool;
   private readonly pollIntervalMs: number;
-  private readonly maxWaitTimeoutMs: number;
   private readonly listener: ReleaseListener;
+  private readonly acquireSchema: ReturnType<typeof acquireRequestSchema>;
 
   constructor(options: PostgresFlowLockServiceOptions) {
     const settings = config();
     this.pool = options.pool;
     this.pollIntervalMs = options.pollIntervalMs ?? settings.lockPollIntervalMs;
-    this.maxWaitTimeoutMs = options.maxWaitTimeoutMs ?? LOCK_WAIT_MAX_MS;
+    this.acquireSchema = acquireRequestSchema(options.maxWaitTimeoutMs ?? LOCK_WAIT_MAX_MS);
     this.listener = new ReleaseListener({
       connectionString: options.listenConnectionString ?? requireDatabaseUrl(settings.lockListenUrl),
       idleMs: options.listenerIdleMs ?? settings.lockListenerIdleMs,
@@ -60,25 +58,26 @@ export class PostgresFlowLockService implements IFlowLockService {
   }
 
   async acquire(lockKey: string, lockTtlMs: number, waitTimeoutMs: number): Promise<AcquireResult> {
-    const request = parseInput(acquireRequestSchema(this.maxWaitTimeoutMs), { lockKey, lockTtlMs, waitTimeoutMs });
+    const request = parseInput(this.acquireSchema, { lockKey, lockTtlMs, waitTimeoutMs });
     const lockId = randomUUID();
     const deadline = performance.now() + request.waitTimeoutMs;
-    const first = await this.tryAcquire(request.lockKey, lockId, request.lockTtlMs);
-    if (first.fencing_token !== null || request.waitTimeoutMs === 0) return grantOf(first, lockId);
+    const willWait = request.waitTimeoutMs > 0;
+    const first = await this.attempt(request.lockKey, lockId, request.lockTtlMs, willWait);
+    if (first.granted || !willWait) return grantOf(first, lockId);
 
     const subscription = await this.listener.subscribe(request.lockKey);
     let acquired = false;
     try {
       for (;;) {
         // Tried again after subscribing: a release just before it would otherwise go unseen.
-        const attempt = await this.tryAcquire(request.lockKey, lockId, request.lockTtlMs);
-        if (attempt.fencing_token !== null) {
+        const attempt = await this.attempt(request.lockKey, lockId, request.lockTtlMs, true);
+        if (attempt.granted) {
           acquired = true;
           return grantOf(attempt, lockId);
         }
-        const remaining = deadline - performance.now();
-        if (remaining <= 0) return NOT_ACQUIRED;
-        await subscription.wait(this.sleepBeforeRetry(attempt, remaining));
+        const remainingWaitMs = deadline - performance.now();
+        if (remainingWaitMs <= 0) return NOT_ACQUIRED;
+        await subscription.wait(this.sleepBeforeRetry(attempt.remainingMs, remainingWaitMs));
       }
     } finally {
       await subscription.close(!acquired);
@@ -87,8 +86,11 @@ export class PostgresFlowLockService implements IFlowLockService {
 
   async release(lockKey: string, lockId: string): Promise<ReleaseResult> {
     const request = parseInput(releaseRequestSchema, { lockKey, lockId });
-    const result = await this.pool.query(lockSql.release, [request.lockKey, request.lockId]);
-    return { released: result.rowCount === 1 };
+    const result = await this.pool.query<{ contended: boolean }>(lockSql.release, [request.lockKey, request.lockId]);
+    const row = result.rows[0];
+    if (!row) return { released: false };
+    if (row.contended) await this.pool.query(lockSql.notifyReleased, [request.lockKey]);
+    return { released: true };
   }
 
   async extend(lockKey: string, lockId: string, lockTtlMs: number): Promise<ExtendResult> {
@@ -119,19 +121,24 @@ export class PostgresFlowLockService implements IFlowLockService {
     await this.listener.close();
   }
 
-  private async tryAcquire(lockKey: string, lockId: string, lockTtlMs: number): Promise<AcquireRow> {
-    const result = await this.pool.query<AcquireRow>(lockSql.acquire, [lockKey, lockId, lockTtlMs]);
-    return result.rows[0] ?? { fencing_token: null, holder_remaining_ms: null };
+  /** One try; when refused and `waiting`, marks the key contended and learns how long its lease runs. */
+  private async attempt(lockKey: string, lockId: string, lockTtlMs: number, waiting: boolean): Promise<Attempt> {
+    const granted = await this.pool.query<{ fencing_token: string }>(lockSql.acquire, [lockKey, lockId, lockTtlMs]);
+    const token = granted.rows[0]?.fencing_token;
+    if (token !== undefined) return { granted: true, fencingToken: Number(token) };
+    if (!waiting) return { granted: false, remainingMs: 0 };
+    const refused = await this.pool.query<{ remaining_ms: number }>(lockSql.markContended, [lockKey]);
+    // No row: the holder's row was swept meanwhile, so the key is free; try again at once.
+    return { granted: false, remainingMs: refused.rows[0]?.remaining_ms ?? 0 };
   }
 
-  private sleepBeforeRetry(attempt: AcquireRow, remainingWaitMs: number): number {
+  private sleepBeforeRetry(leaseRemainingMs: number, waitRemainingMs: number): number {
     // Wake just after the holder's lease ends: an expired lease sends no notification.
-    const untilExpiry = attempt.holder_remaining_ms === null ? Infinity : Math.max(1, Math.ceil(attempt.holder_remaining_ms) + 1);
-    return Math.max(1, Math.min(this.pollIntervalMs, untilExpiry, Math.ceil(remainingWaitMs)));
+    const untilExpiry = Math.ceil(leaseRemainingMs) + 1;
+    return Math.max(1, Math.min(this.pollIntervalMs, untilExpiry, Math.ceil(waitRemainingMs)));
   }
 }
 
-function grantOf(row: AcquireRow, lockId: string): AcquireResult {
-  if (row.fencing_token === null) return NOT_ACQUIRED;
-  return { acquired: true, lockId, fencingToken: Number(row.fencing_token) };
+function grantOf(attempt: Attempt, lockId: string): AcquireResult {
+  return attempt.granted ? { acquired: true, lockId, fencingToken: attempt.fencingToken } : NOT_ACQUIRED;
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const LOCK_KEY_MAX_LENGTH = 512;
 export const LOCK_TTL_MAX_MS = 86_400_000;

@@ -1,0 +1,31 @@
+// How every Lambda is bundled. serverless-esbuild reads this file (serverless.yml,
+// custom.esbuild.config) and so does `npm run bench -- lambda`, so the bundles measured there are
+// built exactly like the deployed ones.
+
+/** Options handed to esbuild itself. */
+const esbuildOptions = {
+  bundle: true,
+  minify: true,
+  sourcemap: 'linked',
+  target: 'node22',
+  platform: 'node',
+  format: 'esm',
+  mainFields: ['module', 'main'],
+  // pg's optional native binding is never used.
+  external: ['pg-native'],
+  banner: {
+    // Bundled CommonJS dependencies call require() for Node built-ins.
+    js: "import { createRequire as __fireflowCreateRequire } from 'node:module'; const require = __fireflowCreateRequire(import.meta.url);",
+  },
+};
+
+module.exports = Object.assign(
+  () => ({
+    ...esbuildOptions,
+    // serverless-esbuild's own options: .mjs marks the bundles as ES modules for the Lambda
+    // runtime, and the runtime already ships the AWS SDK v3.
+    outputFileExtension: '.mjs',
+    exclude: ['@aws-sdk/*'],
+  }),
+  { esbuildOptions },
+);
