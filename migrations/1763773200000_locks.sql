@@ -3,10 +3,11 @@
 -- One row per key that was locked recently. A row is held while expires_at lies ahead on the
 -- database clock; release moves expires_at to the release time, so a free row and an expired
 -- row look alike and the sweeper removes both once they are older than its grace period.
--- fencing_token is the greater of the previous token + 1 and the grant time in microseconds, so
--- it rises with every grant and a key swept and locked again starts above its old tokens.
+-- fencing_token starts at the grant time in microseconds and rises by one with every later grant,
+-- so a key swept and locked again starts above its old tokens (no key is granted a million times
+-- a second). Key length is checked by the service, not here: a CHECK costs every statement.
 CREATE TABLE fireflow_locks (
-  lock_key      text        PRIMARY KEY CHECK (char_length(lock_key) BETWEEN 1 AND 512),
+  lock_key      text        PRIMARY KEY,
   lock_id       text        NOT NULL,
   fencing_token bigint      NOT NULL,
   acquired_at   timestamptz NOT NULL,

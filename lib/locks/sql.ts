@@ -1,7 +1,7 @@
 /** The notification channel a release signals on; the payload is the lock key. */
 export const RELEASE_CHANNEL = 'fireflow_lock_released';
 
-/** The database clock in whole microseconds: the floor of every new fencing token. */
+/** The database clock in whole microseconds: the first fencing token of a new row. */
 const CLOCK_MICROS = `(extract(epoch FROM statement_timestamp()) * 1000000)::bigint`;
 
 /**
@@ -21,7 +21,7 @@ export const lockSql = {
     VALUES ($1, $2, ${CLOCK_MICROS}, statement_timestamp(), statement_timestamp() + $3::integer * interval '1 millisecond')
     ON CONFLICT (lock_key) DO UPDATE SET
       lock_id = excluded.lock_id,
-      fencing_token = GREATEST(l.fencing_token + 1, excluded.fencing_token),
+      fencing_token = l.fencing_token + 1,
       acquired_at = excluded.acquired_at,
       expires_at = excluded.expires_at
     WHERE l.expires_at <= statement_timestamp()
@@ -57,7 +57,8 @@ export const lockSql = {
   /**
    * Deletes up to $2 rows whose lease ended more than $1 ms ago. A key locked again later
    * starts from the clock, above every token it had, as long as the database clock does not
-   * step back by more than the grace period.
+   * step back by more than the grace period (tokens rise by one per grant, far slower than the
+   * clock's microseconds).
    */
   sweep: `
     DELETE FROM fireflow_locks WHERE lock_key IN (
