@@ -24,7 +24,7 @@ async function bundle(entry: string, outdir: string): Promise<string> {
 /** Milliseconds a fresh Node process spends importing the bundle (the init phase of a cold start). */
 async function initMs(bundlePath: string): Promise<number> {
   const script = `const t = performance.now(); await import(${JSON.stringify(bundlePath)}); process.stdout.write(String(performance.now() - t));`;
-  const { stdout } = await run(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     env: { ...process.env, AWS_LAMBDA_FUNCTION_NAME: 'bench', DATABASE_URL: 'postgres://bench@127.0.0.1:1/bench' },
   });
   return Number(stdout);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parseInput } from './validation.js';
 
 /**
@@ -30,22 +30,28 @@ export interface FireflowConfig {
   inLambda: boolean;
 }
 
-const integerSetting = (min: number) => z.coerce.number().int().min(min);
+const integerSetting = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().check(
+    z.multipleOf(1, { error: 'must be a whole number' }),
+    z.minimum(min, { error: `must be at least ${min}` }),
+    z.maximum(max, { error: `must be at most ${max}` }),
+  );
+const text = z.string().check(z.minLength(1));
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig {
   const inLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
   const raw = parseInput(
     z.object({
-      DATABASE_URL: z.string().min(1).optional(),
-      DB_POOL_MAX: integerSetting(1).default(inLambda ? 1 : 10),
-      LOCK_LISTEN_URL: z.string().min(1).optional(),
-      LOCK_POLL_INTERVAL_MS: integerSetting(10).default(500),
-      LOCK_LISTENER_IDLE_MS: integerSetting(0).default(inLambda ? 0 : 5000),
-      LOCK_SWEEP_GRACE_MS: integerSetting(1000).default(600_000),
-      LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-      STAGE: z.string().min(1).default('dev'),
-      HTTP_PORT: integerSetting(1).max(65535).default(3000),
-      LAMBDA_PORT: integerSetting(1).max(65535).default(3002),
+      DATABASE_URL: z.optional(text),
+      DB_POOL_MAX: z._default(integerSetting(1), inLambda ? 1 : 10),
+      LOCK_LISTEN_URL: z.optional(text),
+      LOCK_POLL_INTERVAL_MS: z._default(integerSetting(10), 500),
+      LOCK_LISTENER_IDLE_MS: z._default(integerSetting(0), inLambda ? 0 : 5000),
+      LOCK_SWEEP_GRACE_MS: z._default(integerSetting(1000, 2 ** 31 - 1), 600_000),
+      LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
+      STAGE: z._default(text, 'dev'),
+      HTTP_PORT: z._default(integerSetting(1, 65535), 3000),
+      LAMBDA_PORT: z._default(integerSetting(1, 65535), 3002),
     }),
     Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')),
     'env',

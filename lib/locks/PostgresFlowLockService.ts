@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { config } from '../config.js';
 import { requireDatabaseUrl, type Pool } from '../db.js';
 import { parseInput } from '../validation.js';
@@ -59,7 +58,8 @@ export class PostgresFlowLockService implements IFlowLockService {
 
   async acquire(lockKey: string, lockTtlMs: number, waitTimeoutMs: number): Promise<AcquireResult> {
     const request = parseInput(this.acquireSchema, { lockKey, lockTtlMs, waitTimeoutMs });
-    const lockId = randomUUID();
+    // Web Crypto's UUID v4: 122 random bits. The global loads on first use, not at cold start.
+    const lockId = crypto.randomUUID();
     const deadline = performance.now() + request.waitTimeoutMs;
     const willWait = request.waitTimeoutMs > 0;
     const first = await this.attempt(request.lockKey, lockId, request.lockTtlMs, willWait);
