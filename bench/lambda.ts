@@ -12,7 +12,7 @@ import { absoluteMetric, median, ratioMetric, sleep, type Metric } from './suppo
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
 const { esbuildOptions } = createRequire(import.meta.url)('../esbuild.config.cjs') as { esbuildOptions: esbuild.BuildOptions };
-const INIT_SAMPLES = 15;
+const INIT_SAMPLES = 21;
 
 /** Bundles `entry` exactly as a deployed Lambda is bundled; returns the bundle's path. */
 async function bundle(entry: string, outdir: string): Promise<string> {

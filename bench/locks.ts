@@ -5,7 +5,7 @@ import { absoluteMetric, median, percentile, ratioMetric, sleep, type Metric } f
 
 const CONCURRENCY = 8;
 const RUN_MS = 2_000;
-const ROUNDS = 5;
+const ROUNDS = 7;
 const WAITERS = 16;
 const HANDOFF_ROUNDS = 12;
 
