@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '../lib/db.js';
-import { http, testPool, uniqueKey } from './support/stack.js';
+import { http, testPool, uniqueKey, lockRowCount } from './support/stack.js';
 
 let pool: Pool;
 beforeAll(() => {
@@ -9,11 +9,6 @@ beforeAll(() => {
 afterAll(() => pool.end());
 
 const path = (lockKey: string, action?: string) => `/locks/${encodeURIComponent(lockKey)}${action ? `/${action}` : ''}`;
-
-async function rowCount(lockKey: string): Promise<number> {
-  const result = await pool.query('SELECT count(*)::int AS n FROM fireflow_locks WHERE lock_key = $1', [lockKey]);
-  return result.rows[0].n;
-}
 
 describe('lock routes over the HTTP API (serverless-offline)', () => {
   it('acquires, inspects, extends and releases a lock', async () => {
@@ -78,6 +73,8 @@ describe('lock routes over the HTTP API (serverless-offline)', () => {
       ['acquire with a form body', 415, 'UnsupportedMediaTypeError', undefined, (k) => http('POST', acquire(k), { rawBody: 'a=1', contentType: 'application/x-www-form-urlencoded' })],
       ['acquire with a body over 256 KiB', 413, 'PayloadTooLargeError', undefined, (k) => http('POST', acquire(k), { json: { lockTtlMs: 1000, waitTimeoutMs: 0, pad: 'x'.repeat(256 * 1024) } })],
       ['acquire with a key over 512 characters', 400, 'ValidationError', 'lockKey', () => http('POST', acquire('k'.repeat(513)), { json: { lockTtlMs: 1000, waitTimeoutMs: 0 } })],
+      ['acquire with a NUL in the key', 400, 'ValidationError', 'lockKey', (k) => http('POST', acquire(`${k}\u0000`), { json: { lockTtlMs: 1000, waitTimeoutMs: 0 } })],
+      ['release with a NUL in lockId', 400, 'ValidationError', 'lockId', (k) => http('POST', path(k, 'release'), { json: { lockId: 'a\u0000' } })],
       ['release without lockId', 400, 'ValidationError', 'lockId', (k) => http('POST', path(k, 'release'), { json: {} })],
       ['release with a numeric lockId', 400, 'ValidationError', 'lockId', (k) => http('POST', path(k, 'release'), { json: { lockId: 7 } })],
       ['release with malformed JSON', 400, 'ValidationError', 'body', (k) => http('POST', path(k, 'release'), { rawBody: '{', contentType: 'application/json' })],
@@ -96,7 +93,7 @@ describe('lock routes over the HTTP API (serverless-offline)', () => {
         expect(reply.body.error.message).toContain(field);
         expect(reply.body.error.details.map((problem: { field: string }) => problem.field)).toContain(field);
       }
-      expect(await rowCount(key)).toBe(0);
+      expect(await lockRowCount(pool, key)).toBe(0);
     });
   });
 });

@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from '../lib/db.js';
-import { invoke, testPool, uniqueKey } from './support/stack.js';
+import { invoke, testPool, uniqueKey, lockRowCount } from './support/stack.js';
 
 let pool: Pool;
 beforeAll(() => {
   pool = testPool(2);
 });
 afterAll(() => pool.end());
-
-async function rowCount(lockKey: string): Promise<number> {
-  const result = await pool.query('SELECT count(*)::int AS n FROM fireflow_locks WHERE lock_key = $1', [lockKey]);
-  return result.rows[0].n;
-}
 
 describe('lock functions over direct invoke (@aws-sdk/client-lambda → serverless-offline)', () => {
   it('acquires, extends and releases through acquireLock, extendLock and releaseLock', async () => {
@@ -62,6 +57,8 @@ describe('lock functions over direct invoke (@aws-sdk/client-lambda → serverle
       ['acquire with an object lockKey', 'acquireLock', () => ({ lockKey: { $ne: 1 }, lockTtlMs: 1000, waitTimeoutMs: 0 }), 'lockKey'],
       ['acquire with an array payload', 'acquireLock', () => [1], '(input)'],
       ['acquire with a null payload', 'acquireLock', () => null, '(input)'],
+      ['acquire with a NUL in lockKey', 'acquireLock', (lockKey) => ({ lockKey: `${lockKey}\u0000`, lockTtlMs: 1000, waitTimeoutMs: 0 }), 'lockKey'],
+      ['release with a NUL in lockId', 'releaseLock', (lockKey) => ({ lockKey, lockId: '\u0000' }), 'lockId'],
       ['release without lockId', 'releaseLock', (lockKey) => ({ lockKey }), 'lockId'],
       ['release with a numeric lockId', 'releaseLock', (lockKey) => ({ lockKey, lockId: 1 }), 'lockId'],
       ['release without lockKey', 'releaseLock', () => ({ lockId: 'x' }), 'lockKey'],
@@ -74,7 +71,7 @@ describe('lock functions over direct invoke (@aws-sdk/client-lambda → serverle
       expect(reply.functionError).toBeDefined();
       expect(reply.payload.errorType).toBe('ValidationError');
       expect(reply.payload.errorMessage).toContain(field);
-      expect(await rowCount(lockKey)).toBe(0);
+      expect(await lockRowCount(pool, lockKey)).toBe(0);
     });
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../lib/errors.js';
 import { PostgresFlowLockService } from '../lib/locks/PostgresFlowLockService.js';
 import type { Pool } from '../lib/db.js';
-import { databaseUrl, testPool, uniqueKey } from './support/stack.js';
+import { databaseUrl, testPool, uniqueKey, lockRowCount } from './support/stack.js';
 
 let pool: Pool;
 let locks: PostgresFlowLockService;
@@ -20,11 +20,6 @@ afterAll(async () => {
   await otherProcess.close();
   await pool.end();
 });
-
-async function rowCount(lockKey: string): Promise<number> {
-  const result = await pool.query('SELECT count(*)::int AS n FROM fireflow_locks WHERE lock_key = $1', [lockKey]);
-  return result.rows[0].n;
-}
 
 describe('PostgresFlowLockService', () => {
   it('grants a free key with an unguessable lockId and a fencing token', async () => {
@@ -65,6 +60,35 @@ describe('PostgresFlowLockService', () => {
       expect(next.fencingToken).toBeGreaterThan(holder.fencingToken ?? Infinity);
     } finally {
       await slowPoller.close();
+    }
+  });
+
+  it('keeps waking waiters after the LISTEN connection is lost', async () => {
+    const key = uniqueKey('listener-lost');
+    const listenerName = `test-listener-${crypto.randomUUID().slice(0, 8)}`;
+    const listenUrl = new URL(databaseUrl());
+    listenUrl.searchParams.set('application_name', listenerName);
+    const waiterService = new PostgresFlowLockService({ pool, listenConnectionString: listenUrl.toString(), pollIntervalMs: 20_000 });
+    const listenerPids = async () =>
+      (await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [listenerName])).rows.map((row) => row.pid);
+    const eventually = async (condition: () => Promise<boolean>) => {
+      while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    try {
+      const holder = await locks.acquire(key, 60_000, 0);
+      const waiting = waiterService.acquire(key, 60_000, 15_000);
+      await eventually(async () => (await listenerPids()).length === 1);
+      const [lostPid] = await listenerPids();
+      await pool.query('SELECT pg_terminate_backend($1)', [lostPid]);
+      await eventually(async () => {
+        const pids = await listenerPids();
+        return pids.length === 1 && pids[0] !== lostPid;
+      });
+      await locks.release(key, holder.lockId);
+      // Its poll interval is longer than its wait: only a notification on the new connection can wake it.
+      expect((await waiting).acquired).toBe(true);
+    } finally {
+      await waiterService.close();
     }
   });
 
@@ -129,7 +153,7 @@ describe('PostgresFlowLockService', () => {
     await otherProcess.release(key, third.lockId);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(await locks.sweep(1_000)).toBeGreaterThanOrEqual(1);
-    expect(await rowCount(key)).toBe(0);
+    expect(await lockRowCount(pool, key)).toBe(0);
     const fourth = await locks.acquire(key, 10_000, 0);
     tokens.push(fourth.fencingToken ?? NaN);
     for (let i = 1; i < tokens.length; i += 1) expect(tokens[i]).toBeGreaterThan(tokens[i - 1] ?? Infinity);
@@ -142,15 +166,15 @@ describe('PostgresFlowLockService', () => {
     const grant = await locks.acquire(released, 60_000, 0);
     await locks.release(released, grant.lockId);
     await locks.sweep(60_000);
-    expect(await rowCount(released)).toBe(1);
+    expect(await lockRowCount(pool, released)).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await locks.sweep(1_000);
-    expect(await rowCount(released)).toBe(0);
-    expect(await rowCount(held)).toBe(1);
+    expect(await lockRowCount(pool, released)).toBe(0);
+    expect(await lockRowCount(pool, held)).toBe(1);
   });
 
   it('treats the lock key as data, whatever characters it holds', async () => {
-    const key = `${uniqueKey('chars')}'; DROP TABLE fireflow_locks; -- ✓ \u0000?`.replace('\u0000', '');
+    const key = `${uniqueKey('chars')}'; DROP TABLE fireflow_locks; -- ✓ \u{1F512} "quoted" \\ %_`;
     const grant = await locks.acquire(key, 10_000, 0);
     expect(grant.acquired).toBe(true);
     expect((await locks.inspect(key)).held).toBe(true);
@@ -173,6 +197,8 @@ describe('PostgresFlowLockService', () => {
       ['lockKey empty', () => locks.acquire('', 1000, 0), 'lockKey'],
       ['lockKey too long', () => locks.acquire('k'.repeat(513), 1000, 0), 'lockKey'],
       ['lockKey not a string', () => locks.acquire(42 as unknown as string, 1000, 0), 'lockKey'],
+      ['lockKey with a NUL character', () => locks.acquire(`${key}\u0000`, 1000, 0), 'lockKey'],
+      ['release with a NUL in lockId', () => locks.release(key, 'a\u0000b'), 'lockId'],
       ['release without lockId', () => locks.release(key, ''), 'lockId'],
       ['extend with lockTtlMs 0', () => locks.extend(key, 'id', 0), 'lockTtlMs'],
       ['inspect an empty key', () => locks.inspect(''), 'lockKey'],
@@ -185,7 +211,7 @@ describe('PostgresFlowLockService', () => {
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).details?.map((problem) => problem.field)).toContain(field);
       expect((error as ValidationError).message).toContain(field);
-      expect(await rowCount(key)).toBe(0);
+      expect(await lockRowCount(pool, key)).toBe(0);
     });
   });
 

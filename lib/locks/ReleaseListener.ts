@@ -103,11 +103,11 @@ export class ReleaseListener {
   /** Closes the connection; waiters that remain (none, normally) fall back to polling. */
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
-    const { client, connecting } = this;
+    const { client } = this;
     this.client = undefined;
+    // A connection still being made is closed by listen() when it finds itself superseded.
     this.connecting = undefined;
-    const open = client ?? (await connecting?.catch(() => undefined));
-    await open?.end().catch((error: unknown) => logger.warn('closing lock release listener failed', { error }));
+    await client?.end().catch((error: unknown) => logger.warn('closing lock release listener failed', { error }));
   }
 
   /** Reconnects in the background after a lost connection; waiters poll meanwhile. */
@@ -118,10 +118,24 @@ export class ReleaseListener {
 
   private listen(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
-    this.connecting ??= this.connect().finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
+    if (this.connecting) return this.connecting;
+    const attempt: Promise<pg.Client> = this.connect().then(
+      (client) => {
+        if (this.connecting !== attempt) {
+          void client.end().catch(() => undefined);
+          return client;
+        }
+        this.connecting = undefined;
+        this.client = client;
+        return client;
+      },
+      (error: unknown) => {
+        if (this.connecting === attempt) this.connecting = undefined;
+        throw error;
+      },
+    );
+    this.connecting = attempt;
+    return attempt;
   }
 
   private async connect(): Promise<pg.Client> {
@@ -129,12 +143,16 @@ export class ReleaseListener {
     client.on('notification', (message) => {
       if (message.channel === RELEASE_CHANNEL && message.payload !== undefined) this.waiters.get(message.payload)?.[0]?.signal();
     });
-    client.on('error', (error) => {
+    const lost = (error?: Error) => {
+      if (this.client !== client) return;
       logger.warn('lock release listener connection lost', { error });
-      if (this.client === client) this.client = undefined;
+      this.client = undefined;
+      void client.end().catch(() => undefined);
       // Everyone retries now and listens again on their next wait.
       for (const line of this.waiters.values()) for (const waiter of line) waiter.signal();
-    });
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
     try {
       await client.connect();
       await client.query(`LISTEN ${RELEASE_CHANNEL}`);
@@ -142,7 +160,6 @@ export class ReleaseListener {
       await client.end().catch(() => undefined);
       throw error;
     }
-    this.client = client;
     return client;
   }
 }

@@ -19,6 +19,8 @@ const boundedString = (maxLength: number) =>
   z.string({ error: missingOr('must be a string') }).check(
     z.minLength(1, { error: 'must not be empty' }),
     z.maxLength(maxLength, { error: `must be at most ${maxLength} characters` }),
+    // PostgreSQL text cannot hold U+0000.
+    z.refine((value: string) => !value.includes('\u0000'), { error: 'must not contain the NUL character' }),
   );
 
 export const lockKeySchema = boundedString(LOCK_KEY_MAX_LENGTH);

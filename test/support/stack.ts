@@ -68,3 +68,9 @@ export async function invoke(key: string, payload: unknown, raw?: Uint8Array): P
   const text = result.Payload ? new TextDecoder().decode(result.Payload) : '';
   return { functionError: result.FunctionError, payload: text === '' ? undefined : JSON.parse(text) };
 }
+
+/** How many lock rows exist for `lockKey`: 0 proves a rejected request wrote nothing. */
+export async function lockRowCount(pool: Pool, lockKey: string): Promise<number> {
+  const result = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM fireflow_locks WHERE lock_key = $1', [lockKey]);
+  return result.rows[0]?.n ?? 0;
+}
