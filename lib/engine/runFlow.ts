@@ -1,0 +1,210 @@
+import type { CompiledFlow, CompiledNode } from '../flows/compile.js';
+import type { FlowServices, NodeContext, NodeOutputs } from '../flows/nodes/types.js';
+import { ERROR_MESSAGE_PORT, ERROR_PORT, EXECUTE_PORT, isAssignable, SUCCESS_PORT, typeOfValue } from '../flows/ports.js';
+import { directStepRunner, type EngineEvent, type FlowError, type FlowOutcome, type StepRunner } from './types.js';
+
+export interface RunFlowOptions {
+  executionId: string;
+  input: unknown;
+  services: FlowServices;
+  /** Receives every event in order; the caller numbers and stores them. */
+  emit(event: EngineEvent): void | Promise<void>;
+  /** Aborting it cancels the execution. */
+  signal?: AbortSignal;
+  stepRunner?: StepRunner;
+  /** Most nodes running at once. Default 8. */
+  maxParallel?: number;
+  /** Timeout of nodes that set none themselves. Default: none. */
+  nodeTimeoutMs?: number;
+  /** Timeout of flows that set none themselves. Default: none. */
+  flowTimeoutMs?: number;
+}
+
+/** What a finished node resolved: its output ports with values. A port not here is dead. */
+type Resolved = Map<string, unknown>;
+
+type Readiness = { kind: 'wait' } | { kind: 'skip'; reason: string } | { kind: 'ready'; inputs: Record<string, unknown> };
+
+type NodeResult = { ok: true; outputs: NodeOutputs } | { ok: false; message: string };
+
+class FlowAborted extends Error {}
+
+/**
+ * Runs a compiled flow to its end. Nodes run in waves: each wave is every node whose inputs are
+ * all settled, started in topological order with at most `maxParallel` at once; its results are
+ * applied, and its events written, in that same order once the whole wave has settled. So the
+ * sequence of steps and events depends only on the flow and the nodes' results, never on timing,
+ * and a durable replay takes exactly the same path.
+ */
+export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Promise<FlowOutcome> {
+  const stepRunner = options.stepRunner ?? directStepRunner;
+  const maxParallel = Math.max(1, options.maxParallel ?? 8);
+  const flowTimeoutMs = flow.timeoutMs ?? options.flowTimeoutMs;
+  const controller = new AbortController();
+  const abortFromCaller = () => controller.abort(new FlowAborted(reasonText(options.signal?.reason, 'cancelled')));
+  if (options.signal?.aborted) abortFromCaller();
+  options.signal?.addEventListener('abort', abortFromCaller, { once: true });
+  let timedOut = false;
+  const flowTimer =
+    flowTimeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          controller.abort(new FlowAborted(`flow timed out after ${flowTimeoutMs} ms`));
+        }, flowTimeoutMs);
+
+  const finished = new Map<string, Resolved>();
+  // Only nodes whose sources changed can change readiness: start with all, then the successors
+  // of each node that finishes.
+  let dirty = new Set<CompiledNode>(flow.nodes);
+  let flowOutput: unknown = null;
+
+  const finish = async (outcome: FlowOutcome): Promise<FlowOutcome> => {
+    clearTimeout(flowTimer);
+    options.signal?.removeEventListener('abort', abortFromCaller);
+    if (outcome.status === 'completed') await options.emit({ type: 'flow:completed', data: { output: outcome.output } });
+    else if (outcome.status === 'failed') await options.emit({ type: 'flow:failed', data: { error: outcome.error } });
+    else await options.emit({ type: 'flow:cancelled', data: { reason: outcome.reason } });
+    return outcome;
+  };
+  const aborted = (): FlowOutcome | undefined => {
+    if (!controller.signal.aborted) return undefined;
+    const reason = reasonText(controller.signal.reason, 'cancelled');
+    return timedOut ? { status: 'failed', error: { message: reason } } : { status: 'cancelled', reason };
+  };
+
+  await options.emit({ type: 'flow:started' });
+  for (;;) {
+    const stopped = aborted();
+    if (stopped) return finish(stopped);
+
+    const wave: Array<{ node: CompiledNode; inputs: Record<string, unknown> }> = [];
+    while (dirty.size > 0) {
+      // Skips cascade forward; each pass takes the nodes in topological order.
+      const pass = [...dirty].sort(byOrder);
+      dirty = new Set();
+      for (const node of pass) {
+        if (finished.has(node.id)) continue;
+        const readiness = readinessOf(node, finished);
+        if (readiness.kind === 'skip') {
+          finished.set(node.id, new Map());
+          for (const successor of flow.successors.get(node.id) ?? []) dirty.add(successor);
+          await options.emit({ type: 'node:skipped', nodeId: node.id, data: { reason: readiness.reason } });
+        } else if (readiness.kind === 'ready') {
+          wave.push({ node, inputs: readiness.inputs });
+        }
+      }
+    }
+    if (wave.length === 0) return finish({ status: 'completed', output: flowOutput });
+    wave.sort((a, b) => byOrder(a.node, b.node));
+
+    const results = new Array<NodeResult>(wave.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < wave.length) {
+        const index = next++;
+        const { node, inputs } = wave[index] as (typeof wave)[number];
+        await options.emit({ type: 'node:started', nodeId: node.id });
+        results[index] = await runNode(node, inputs, options, stepRunner, controller.signal);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(maxParallel, wave.length) }, lane));
+
+    const stoppedDuringWave = aborted();
+    if (stoppedDuringWave) return finish(stoppedDuringWave);
+
+    let unhandled: FlowError | undefined;
+    for (const [index, { node, inputs }] of wave.entries()) {
+      const result = results[index] as NodeResult;
+      for (const successor of flow.successors.get(node.id) ?? []) dirty.add(successor);
+      if (result.ok) {
+        const resolved: Resolved = new Map(Object.entries(result.outputs));
+        resolved.set(SUCCESS_PORT, true);
+        finished.set(node.id, resolved);
+        if (node.id === flow.outputNodeId) flowOutput = inputs.value ?? null;
+        await options.emit({ type: 'node:completed', nodeId: node.id, data: { outputs: result.outputs } });
+      } else {
+        finished.set(node.id, new Map<string, unknown>([[ERROR_PORT, true], [ERROR_MESSAGE_PORT, result.message]]));
+        await options.emit({ type: 'node:failed', nodeId: node.id, data: { message: result.message, handled: node.errorHandled } });
+        if (!node.errorHandled) unhandled ??= { message: result.message, nodeId: node.id };
+      }
+    }
+    if (unhandled) return finish({ status: 'failed', error: unhandled });
+  }
+}
+
+const byOrder = (a: CompiledNode, b: CompiledNode) => a.order - b.order;
+
+/** Whether every connected input of `node` has settled, and with what. */
+function readinessOf(node: CompiledNode, finished: Map<string, Resolved>): Readiness {
+  const connected: Record<string, unknown> = {};
+  let waiting = false;
+  for (const [port, edges] of node.incoming) {
+    let settled = true;
+    let value: { of: unknown } | undefined;
+    for (const edge of edges) {
+      const source = finished.get(edge.from.nodeId);
+      if (!source) settled = false;
+      else if (value === undefined && source.has(edge.from.port)) value = { of: source.get(edge.from.port) };
+    }
+    if (value) connected[port] = value.of;
+    else if (settled) return { kind: 'skip', reason: `input ${port} has no resolved source` };
+    else waiting = true;
+  }
+  if (waiting) return { kind: 'wait' };
+  if (EXECUTE_PORT in connected && connected[EXECUTE_PORT] !== true) return { kind: 'skip', reason: `${EXECUTE_PORT} is not true` };
+
+  const inputs: Record<string, unknown> = {};
+  for (const [port, spec] of Object.entries(node.nodeType.inputs)) {
+    if (port in connected) inputs[port] = connected[port];
+    else if (port in node.staticInputs) inputs[port] = node.staticInputs[port];
+    else inputs[port] = spec.default ?? null;
+  }
+  return { kind: 'ready', inputs };
+}
+
+async function runNode(
+  node: CompiledNode,
+  inputs: Record<string, unknown>,
+  options: RunFlowOptions,
+  stepRunner: StepRunner,
+  flowSignal: AbortSignal,
+): Promise<NodeResult> {
+  for (const [port, spec] of Object.entries(node.nodeType.inputs)) {
+    const actual = typeOfValue(inputs[port]);
+    if (!isAssignable(actual, spec.type)) return { ok: false, message: `input ${port} must be ${spec.type}, got ${actual}` };
+  }
+  const timeoutMs = node.timeoutMs ?? options.nodeTimeoutMs;
+  const signal = timeoutMs === undefined ? flowSignal : AbortSignal.any([flowSignal, AbortSignal.timeout(timeoutMs)]);
+  const context: NodeContext = { executionId: options.executionId, nodeId: node.id, input: options.input, signal, services: options.services };
+  const work = () => node.nodeType.run(inputs, context);
+  try {
+    const outputs = await untilAborted(node.nodeType.runsOutsideStep ? work() : stepRunner.run(node.id, work), signal);
+    return { ok: true, outputs: declaredOutputs(node, outputs) };
+  } catch (error) {
+    if (signal.aborted && !flowSignal.aborted) return { ok: false, message: `timed out after ${timeoutMs} ms` };
+    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Keeps the outputs the node type declares; a node may leave some out (they stay unresolved). */
+function declaredOutputs(node: CompiledNode, outputs: NodeOutputs): NodeOutputs {
+  const kept: NodeOutputs = {};
+  for (const port of Object.keys(node.nodeType.outputs)) if (Object.hasOwn(outputs, port)) kept[port] = outputs[port] ?? null;
+  return kept;
+}
+
+/** Settles with `work`, or rejects as soon as `signal` aborts, for nodes that ignore their signal. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function reasonText(reason: unknown, fallback: string): string {
+  if (reason instanceof Error) return reason.message || fallback;
+  return typeof reason === 'string' && reason !== '' ? reason : fallback;
+}

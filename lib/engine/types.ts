@@ -1,0 +1,36 @@
+/** Event types the engine emits (the store adds `execution:created`). */
+export type EngineEventType =
+  | 'flow:started'
+  | 'node:started'
+  | 'node:completed'
+  | 'node:failed'
+  | 'node:skipped'
+  | 'flow:completed'
+  | 'flow:failed'
+  | 'flow:cancelled';
+
+export interface EngineEvent {
+  type: EngineEventType;
+  nodeId?: string;
+  data?: unknown;
+}
+
+/**
+ * The one place each node's work runs. The default runs it directly; the worker runs it as a
+ * checkpointed DBOS step named after the node, so a completed node never runs again.
+ */
+export interface StepRunner {
+  run<T>(nodeId: string, work: () => Promise<T>): Promise<T>;
+}
+
+export const directStepRunner: StepRunner = { run: (_nodeId, work) => work() };
+
+export interface FlowError {
+  message: string;
+  nodeId?: string;
+}
+
+export type FlowOutcome =
+  | { status: 'completed'; output: unknown }
+  | { status: 'failed'; error: FlowError }
+  | { status: 'cancelled'; reason: string };

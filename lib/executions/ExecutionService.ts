@@ -1,0 +1,180 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { runFlow } from '../engine/runFlow.js';
+import type { FlowOutcome, StepRunner } from '../engine/types.js';
+import { compileFlow, type CompiledFlow } from '../flows/compile.js';
+import { FLOW_ID_PATTERN } from '../flows/definition.js';
+import { NodeRegistry } from '../flows/nodes/registry.js';
+import { NodeFailure, type FlowServices } from '../flows/nodes/types.js';
+import type { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
+import type { IFlowLockService } from '../locks/types.js';
+import { EventWriter } from './EventWriter.js';
+import type { ExecutionEnd, ExecutionRecord, IExecutionStore } from './types.js';
+
+export const MAX_EXECUTION_DEPTH = 100;
+
+export interface ExecutionServiceOptions {
+  flows: PostgresFlowStore;
+  store: IExecutionStore;
+  flowLock: IFlowLockService;
+  registry?: NodeRegistry;
+  lambda?: LambdaClient;
+  fetch?: typeof fetch;
+  /** Most nodes of one execution running at once. Default 8. */
+  maxParallel?: number;
+  nodeTimeoutMs?: number;
+  flowTimeoutMs?: number;
+}
+
+export interface StartRequest {
+  input?: unknown;
+  idempotencyKey?: string;
+  parent?: { executionId: string; rootExecutionId: string; depth: number; nodeId: string };
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** How each node's work runs; the worker passes DBOS steps. */
+  stepRunner?: StepRunner;
+  /** Durable sleep; default an abortable timer. */
+  sleep?: FlowServices['sleep'];
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function outcomeToEnd(outcome: FlowOutcome): ExecutionEnd {
+  if (outcome.status === 'completed') return { status: 'completed', output: outcome.output };
+  if (outcome.status === 'failed') return { status: 'failed', error: outcome.error };
+  return { status: 'stopped', reason: outcome.reason };
+}
+
+/**
+ * Saves flows and runs executions: builds the services nodes use (the lock service, a Lambda
+ * client, HTTP, subflows) and runs the engine, writing status and events as it goes.
+ */
+export class ExecutionService {
+  private readonly registry: NodeRegistry;
+  private readonly lambda: LambdaClient;
+  private readonly compiled = new Map<string, CompiledFlow>();
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(private readonly options: ExecutionServiceOptions) {
+    this.registry = options.registry ?? new NodeRegistry();
+    this.lambda = options.lambda ?? new LambdaClient({});
+  }
+
+  /** Validates a definition completely (ValidationError listing every problem), then stores it. */
+  async saveFlow(flowId: string, definition: unknown): Promise<{ flowId: string; version: number }> {
+    assertFlowId(flowId);
+    const compiled = compileFlow(definition, this.registry);
+    return this.options.flows.save(flowId, compiled.definition);
+  }
+
+  /** Creates an execution of the flow's newest version (or finds the one with this idempotency key). */
+  async start(flowId: string, request: StartRequest = {}): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    assertFlowId(flowId);
+    const flow = await this.options.flows.get(flowId);
+    if (!flow) throw new NotFoundError(`flow ${flowId} does not exist`);
+    return this.options.store.create({
+      executionId: crypto.randomUUID(),
+      flowId,
+      flowVersion: flow.version,
+      input: request.input ?? null,
+      ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
+      ...(request.parent === undefined ? {} : { parent: request.parent }),
+    });
+  }
+
+  /** Runs a created execution to its end and answers the final record. */
+  async run(executionId: string, options: RunOptions = {}): Promise<ExecutionRecord> {
+    const execution = await this.options.store.markRunning(executionId);
+    if (execution.status !== 'running') return execution;
+    const controller = new AbortController();
+    const stopOnCaller = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', stopOnCaller, { once: true });
+    this.running.set(executionId, controller);
+    const events = new EventWriter(this.options.store, executionId);
+    try {
+      const flow = await this.compiledFlow(execution.flowId, execution.flowVersion);
+      const outcome = await runFlow(flow, {
+        executionId,
+        input: execution.input,
+        services: this.services(execution, options),
+        emit: events.emit,
+        signal: controller.signal,
+        ...(options.stepRunner ? { stepRunner: options.stepRunner } : {}),
+        ...(this.options.maxParallel === undefined ? {} : { maxParallel: this.options.maxParallel }),
+        ...(this.options.nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs: this.options.nodeTimeoutMs }),
+        ...(this.options.flowTimeoutMs === undefined ? {} : { flowTimeoutMs: this.options.flowTimeoutMs }),
+      });
+      await events.flush();
+      return await this.options.store.markEnded(executionId, outcomeToEnd(outcome));
+    } finally {
+      this.running.delete(executionId);
+      options.signal?.removeEventListener('abort', stopOnCaller);
+    }
+  }
+
+  /**
+   * Stops an execution: one that has not started ends `stopped` at once; one running in this
+   * process is aborted and ends `stopped` when its nodes let go. An ended one is answered as it is.
+   */
+  async cancel(executionId: string, reason = 'cancelled'): Promise<ExecutionRecord> {
+    const execution = await this.options.store.get(executionId);
+    if (!execution) throw new NotFoundError(`execution ${executionId} does not exist`);
+    if (execution.status === 'created') return this.options.store.markEnded(executionId, { status: 'stopped', reason });
+    this.running.get(executionId)?.abort(reason);
+    return execution;
+  }
+
+  private async compiledFlow(flowId: string, version: number): Promise<CompiledFlow> {
+    const key = `${flowId}@${version}`;
+    let flow = this.compiled.get(key);
+    if (!flow) {
+      const stored = await this.options.flows.get(flowId, version);
+      if (!stored) throw new NotFoundError(`flow ${flowId} version ${version} does not exist`);
+      flow = compileFlow(stored.definition, this.registry);
+      this.compiled.set(key, flow);
+    }
+    return flow;
+  }
+
+  private services(execution: ExecutionRecord, options: RunOptions): FlowServices {
+    return {
+      flowLock: this.options.flowLock,
+      lambda: this.lambda,
+      fetch: this.options.fetch ?? fetch,
+      sleep: options.sleep ?? abortableSleep,
+      subflow: async (flowId, input, caller) => {
+        if (execution.depth + 1 > MAX_EXECUTION_DEPTH) throw new NodeFailure(`subflows nest at most ${MAX_EXECUTION_DEPTH} deep`);
+        const { execution: child } = await this.start(flowId, {
+          input,
+          // The parent's node names its child, so a replayed SubflowNode finds the same child.
+          idempotencyKey: `subflow:${execution.executionId}:${caller.nodeId}`,
+          parent: { executionId: execution.executionId, rootExecutionId: execution.rootExecutionId, depth: execution.depth, nodeId: caller.nodeId },
+        });
+        const ended = child.status === 'created' ? await this.run(child.executionId, { ...options, signal: caller.signal }) : child;
+        if (ended.status === 'completed') return ended.output;
+        throw new NodeFailure(`subflow ${flowId} (${ended.executionId}) ${ended.status}: ${ended.error?.message ?? 'no output'}`);
+      },
+    };
+  }
+}
+
+function assertFlowId(flowId: string): void {
+  if (typeof flowId !== 'string' || !FLOW_ID_PATTERN.test(flowId)) throw ValidationError.forField('flowId', 'must match [A-Za-z0-9_-]{1,128}');
+}

@@ -1,0 +1,208 @@
+import type { Pool } from '../db.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import type { FlowError } from '../engine/types.js';
+import type {
+  ExecutionEnd,
+  ExecutionEvent,
+  ExecutionPage,
+  ExecutionRecord,
+  ExecutionStatus,
+  IExecutionStore,
+  NewExecution,
+} from './types.js';
+
+interface ExecutionRow {
+  execution_id: string;
+  flow_id: string;
+  flow_version: number;
+  status: ExecutionStatus;
+  input: unknown;
+  output: unknown;
+  error: FlowError | null;
+  parent_execution_id: string | null;
+  root_execution_id: string;
+  depth: number;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  created_us: string;
+}
+
+const COLUMNS = `execution_id, flow_id, flow_version, status, input, output, error, parent_execution_id,
+  root_execution_id, depth, created_at, started_at, completed_at,
+  (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
+
+const executionSql = {
+  create: `
+    WITH created AS (
+      INSERT INTO fireflow_executions (execution_id, flow_id, flow_version, status, input, idempotency_key,
+                                       parent_execution_id, root_execution_id, depth, parent_node_id)
+      VALUES ($1, $2, $3, 'created', $4::jsonb, $5, $6, coalesce($7, $1), $8, $9)
+      ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING ${COLUMNS}
+    ), event AS (
+      INSERT INTO fireflow_execution_events (execution_id, index, type, data)
+      SELECT execution_id, 0, 'execution:created', jsonb_build_object('flowId', flow_id, 'flowVersion', flow_version) FROM created
+    )
+    SELECT * FROM created`,
+  byIdempotencyKey: `SELECT ${COLUMNS}, input = $3::jsonb AS same_input FROM fireflow_executions WHERE flow_id = $1 AND idempotency_key = $2`,
+  get: `SELECT ${COLUMNS} FROM fireflow_executions WHERE execution_id = $1`,
+  listByFlow: `
+    SELECT ${COLUMNS} FROM fireflow_executions
+     WHERE flow_id = $1
+       AND ($2::bigint IS NULL OR (created_at, execution_id) < ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $3))
+     ORDER BY created_at DESC, execution_id DESC
+     LIMIT $4`,
+  listChildren: `SELECT ${COLUMNS} FROM fireflow_executions WHERE parent_execution_id = $1 ORDER BY created_at, execution_id`,
+  markRunning: `
+    UPDATE fireflow_executions SET status = 'running', started_at = clock_timestamp()
+     WHERE execution_id = $1 AND status = 'created'
+    RETURNING ${COLUMNS}`,
+  markEnded: `
+    UPDATE fireflow_executions
+       SET status = $2, output = $3::jsonb, error = $4::jsonb, completed_at = clock_timestamp()
+     WHERE execution_id = $1 AND status IN ('created', 'running')
+    RETURNING ${COLUMNS}`,
+  appendEvents: `
+    INSERT INTO fireflow_execution_events (execution_id, index, type, node_id, data, timestamp)
+    SELECT $1, e.index, e.type, e.node_id, e.data, e.timestamp
+      FROM jsonb_to_recordset($2::jsonb) AS e(index integer, type text, node_id text, data jsonb, timestamp timestamptz)
+    ON CONFLICT (execution_id, index) DO NOTHING`,
+  listEvents: `
+    SELECT index, type, node_id, data, timestamp FROM fireflow_execution_events
+     WHERE execution_id = $1 AND index > $2 ORDER BY index LIMIT $3`,
+} as const;
+
+/** jsonb parameters go over as JSON text: pg would send a JS array as a PostgreSQL array. */
+const jsonParam = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+
+function toRecord(row: ExecutionRow): ExecutionRecord {
+  return {
+    executionId: row.execution_id,
+    flowId: row.flow_id,
+    flowVersion: row.flow_version,
+    status: row.status,
+    input: row.input ?? null,
+    output: row.output ?? null,
+    error: row.error ?? null,
+    parentExecutionId: row.parent_execution_id,
+    rootExecutionId: row.root_execution_id,
+    depth: row.depth,
+    createdAt: row.created_at.toISOString(),
+    startedAt: row.started_at?.toISOString() ?? null,
+    completedAt: row.completed_at?.toISOString() ?? null,
+  };
+}
+
+function encodeCursor(row: ExecutionRow): string {
+  return Buffer.from(JSON.stringify([row.created_us, row.execution_id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(decoded) && decoded.length === 2 && /^\d{1,19}$/.test(String(decoded[0])) && typeof decoded[1] === 'string') {
+      return [String(decoded[0]), decoded[1]];
+    }
+  } catch {
+    // Reported below like any other malformed cursor.
+  }
+  throw ValidationError.forField('cursor', 'is not a cursor this API handed out');
+}
+
+export class PostgresExecutionStore implements IExecutionStore {
+  constructor(private readonly pool: Pool) {}
+
+  async create(execution: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    const { parent } = execution;
+    const input = jsonParam(execution.input ?? null);
+    const result = await this.pool.query<ExecutionRow>(executionSql.create, [
+      execution.executionId,
+      execution.flowId,
+      execution.flowVersion,
+      input,
+      execution.idempotencyKey ?? null,
+      parent?.executionId ?? null,
+      parent?.rootExecutionId ?? null,
+      parent ? parent.depth + 1 : 0,
+      parent?.nodeId ?? null,
+    ]);
+    const row = result.rows[0];
+    if (row) return { execution: toRecord(row), created: true };
+    const existing = await this.pool.query<ExecutionRow & { same_input: boolean }>(executionSql.byIdempotencyKey, [
+      execution.flowId,
+      execution.idempotencyKey,
+      input,
+    ]);
+    const found = existing.rows[0];
+    if (!found) throw new Error(`execution with idempotency key ${execution.idempotencyKey} vanished`);
+    if (!found.same_input) {
+      throw new ConflictError(`idempotencyKey ${execution.idempotencyKey} was used for execution ${found.execution_id} with a different input`);
+    }
+    return { execution: toRecord(found), created: false };
+  }
+
+  async get(executionId: string): Promise<ExecutionRecord | undefined> {
+    const result = await this.pool.query<ExecutionRow>(executionSql.get, [executionId]);
+    const row = result.rows[0];
+    return row && toRecord(row);
+  }
+
+  async listByFlow(flowId: string, page: { limit: number; cursor?: string }): Promise<ExecutionPage> {
+    const [createdUs, executionId] = page.cursor === undefined ? [null, null] : decodeCursor(page.cursor);
+    const result = await this.pool.query<ExecutionRow>(executionSql.listByFlow, [flowId, createdUs, executionId, page.limit + 1]);
+    const rows = result.rows.slice(0, page.limit);
+    const last = rows.at(-1);
+    return { items: rows.map(toRecord), nextCursor: result.rows.length > page.limit && last ? encodeCursor(last) : null };
+  }
+
+  async listChildren(executionId: string): Promise<ExecutionRecord[]> {
+    const result = await this.pool.query<ExecutionRow>(executionSql.listChildren, [executionId]);
+    return result.rows.map(toRecord);
+  }
+
+  async markRunning(executionId: string): Promise<ExecutionRecord> {
+    const result = await this.pool.query<ExecutionRow>(executionSql.markRunning, [executionId]);
+    return this.updatedOrCurrent(executionId, result.rows[0]);
+  }
+
+  async markEnded(executionId: string, end: ExecutionEnd): Promise<ExecutionRecord> {
+    const output = end.status === 'completed' ? jsonParam(end.output ?? null) : null;
+    const error = end.status === 'failed' ? jsonParam(end.error) : end.status === 'stopped' ? jsonParam({ message: end.reason }) : null;
+    const result = await this.pool.query<ExecutionRow>(executionSql.markEnded, [executionId, end.status, output, error]);
+    return this.updatedOrCurrent(executionId, result.rows[0]);
+  }
+
+  async appendEvents(executionId: string, events: ExecutionEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const rows = events.map((event) => ({
+      index: event.index,
+      type: event.type,
+      node_id: event.nodeId ?? null,
+      data: event.data ?? null,
+      timestamp: event.timestamp,
+    }));
+    await this.pool.query(executionSql.appendEvents, [executionId, JSON.stringify(rows)]);
+  }
+
+  async listEvents(executionId: string, after: number, limit: number): Promise<ExecutionEvent[]> {
+    const result = await this.pool.query<{ index: number; type: ExecutionEvent['type']; node_id: string | null; data: unknown; timestamp: Date }>(
+      executionSql.listEvents,
+      [executionId, after, limit],
+    );
+    return result.rows.map((row) => ({
+      index: row.index,
+      type: row.type,
+      timestamp: row.timestamp.toISOString(),
+      ...(row.node_id === null ? {} : { nodeId: row.node_id }),
+      ...(row.data === null ? {} : { data: row.data }),
+    }));
+  }
+
+  private async updatedOrCurrent(executionId: string, updated: ExecutionRow | undefined): Promise<ExecutionRecord> {
+    if (updated) return toRecord(updated);
+    const current = await this.get(executionId);
+    if (!current) throw new NotFoundError(`execution ${executionId} does not exist`);
+    return current;
+  }
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import type { Pool } from '../db.js';
+import type { FlowDefinition } from './definition.js';
+
+export interface StoredFlow {
+  flowId: string;
+  version: number;
+  name: string | null;
+  definition: FlowDefinition;
+}
+
+export interface FlowSummary {
+  flowId: string;
+  version: number;
+  name: string | null;
+}
+
+const flowSql = {
+  ensureFlow: `INSERT INTO fireflow_flows (flow_id, latest_version, name) VALUES ($1, 0, $2) ON CONFLICT (flow_id) DO NOTHING`,
+  lockLatest: `
+    SELECT f.latest_version, v.content_hash FROM fireflow_flows f
+      LEFT JOIN fireflow_flow_versions v ON v.flow_id = f.flow_id AND v.version = f.latest_version
+     WHERE f.flow_id = $1 FOR UPDATE OF f`,
+  insertVersion: `INSERT INTO fireflow_flow_versions (flow_id, version, definition, content_hash) VALUES ($1, $2, $3, $4)`,
+  setLatest: `UPDATE fireflow_flows SET latest_version = $2, name = $3, updated_at = now() WHERE flow_id = $1`,
+  get: `
+    SELECT v.flow_id, v.version, f.name, v.definition FROM fireflow_flows f
+      JOIN fireflow_flow_versions v ON v.flow_id = f.flow_id AND v.version = coalesce($2, f.latest_version)
+     WHERE f.flow_id = $1`,
+  list: `SELECT flow_id, latest_version, name FROM fireflow_flows WHERE latest_version > 0 ORDER BY flow_id LIMIT $1`,
+} as const;
+
+/** JSON with object keys sorted, so equal content always hashes alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Versioned flow definitions. Callers validate definitions (compileFlow) before saving. */
+export class PostgresFlowStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Saves a definition: identical content keeps the current version, anything else adds the next one. */
+  async save(flowId: string, definition: FlowDefinition): Promise<{ flowId: string; version: number }> {
+    const hash = createHash('sha256').update(canonicalJson(definition)).digest('hex');
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(flowSql.ensureFlow, [flowId, definition.name ?? null]);
+      const latest = await client.query<{ latest_version: number; content_hash: string | null }>(flowSql.lockLatest, [flowId]);
+      const current = latest.rows[0];
+      if (current && current.content_hash === hash) {
+        await client.query('COMMIT');
+        return { flowId, version: current.latest_version };
+      }
+      const version = (current?.latest_version ?? 0) + 1;
+      await client.query(flowSql.insertVersion, [flowId, version, definition, hash]);
+      await client.query(flowSql.setLatest, [flowId, version, definition.name ?? null]);
+      await client.query('COMMIT');
+      return { flowId, version };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** The given version, or the newest when `version` is omitted. */
+  async get(flowId: string, version?: number): Promise<StoredFlow | undefined> {
+    const result = await this.pool.query<{ flow_id: string; version: number; name: string | null; definition: FlowDefinition }>(flowSql.get, [
+      flowId,
+      version ?? null,
+    ]);
+    const row = result.rows[0];
+    return row && { flowId: row.flow_id, version: row.version, name: row.name, definition: row.definition };
+  }
+
+  async list(limit = 1_000): Promise<FlowSummary[]> {
+    const result = await this.pool.query<{ flow_id: string; latest_version: number; name: string | null }>(flowSql.list, [limit]);
+    return result.rows.map((row) => ({ flowId: row.flow_id, version: row.latest_version, name: row.name }));
+  }
+}

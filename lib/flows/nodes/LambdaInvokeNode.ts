@@ -1,0 +1,29 @@
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { NodeFailure, type NodeType } from './types.js';
+
+/** Invokes a Lambda function synchronously; a function error fails the node with its type and message. */
+export const LambdaInvokeNode: NodeType = {
+  type: 'LambdaInvokeNode',
+  description: 'Invokes an AWS Lambda function and resolves its result.',
+  inputs: { functionName: { type: 'string', required: true }, payload: { type: 'any', default: null } },
+  outputs: { result: { type: 'any' } },
+  async run(inputs, context) {
+    const functionName = String(inputs.functionName);
+    let answer;
+    try {
+      answer = await context.services.lambda.send(
+        new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(inputs.payload ?? null)) }),
+        { abortSignal: context.signal },
+      );
+    } catch (error) {
+      throw new NodeFailure(`invoking ${functionName} failed: ${(error as Error).message}`, { cause: error });
+    }
+    const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
+    const result: unknown = text === '' ? null : JSON.parse(text);
+    if (answer.FunctionError) {
+      const { errorType, errorMessage } = (result ?? {}) as { errorType?: string; errorMessage?: string };
+      throw new NodeFailure(`${functionName} failed: ${errorType ?? answer.FunctionError}: ${errorMessage ?? text}`);
+    }
+    return { result };
+  },
+};

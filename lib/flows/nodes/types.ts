@@ -1,0 +1,50 @@
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { IFlowLockService } from '../../locks/types.js';
+import type { PortSpec } from '../ports.js';
+
+/** What a running flow offers its nodes; the worker supplies durable versions of `sleep` and `subflow`. */
+export interface FlowServices {
+  flowLock: IFlowLockService;
+  lambda: LambdaClient;
+  fetch: typeof fetch;
+  /** Waits `ms`, or rejects when `signal` aborts. Durable under the worker. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  /** Runs another flow as a child execution of the node `nodeId` and answers its output. */
+  subflow(flowId: string, input: unknown, caller: { nodeId: string; signal: AbortSignal }): Promise<unknown>;
+}
+
+export interface NodeContext {
+  executionId: string;
+  nodeId: string;
+  /** The execution's input (what FlowInputNode hands on). */
+  input: unknown;
+  /** Aborts on cancellation, on the node's timeout and on the flow's timeout. */
+  signal: AbortSignal;
+  services: FlowServices;
+}
+
+/** The outputs a node resolved. An output it leaves out is unresolved: its consumers are skipped. */
+export type NodeOutputs = Record<string, unknown>;
+
+/**
+ * A node type: its ports and what it does. Adding a node type is one new file exporting one of
+ * these, listed in the registry.
+ */
+export interface NodeType {
+  type: string;
+  description: string;
+  inputs: Record<string, PortSpec>;
+  outputs: Record<string, PortSpec>;
+  /**
+   * True for nodes whose work is itself durable through `services` (SleepNode, SubflowNode): the
+   * engine runs them directly instead of through the step runner, which cannot nest them.
+   */
+  runsOutsideStep?: boolean;
+  /** Checks static input values at save time; answers problems as messages for the port. */
+  validateStatic?(inputs: Record<string, unknown>): Array<{ port: string; message: string }>;
+  run(inputs: Record<string, unknown>, context: NodeContext): Promise<NodeOutputs>;
+}
+
+/** A node failure with a message meant for the flow's author. */
+export class NodeFailure extends Error {}
+Object.defineProperty(NodeFailure.prototype, 'name', { value: 'NodeFailure', writable: true, configurable: true });
