@@ -1,10 +1,14 @@
 import * as z from 'zod/mini';
 import { ValidationError, type FieldProblem } from './errors.js';
 
+/** `nodes[2].id` style: array positions in brackets, properties after dots. */
 function fieldName(path: ReadonlyArray<PropertyKey>, root: string | undefined): string {
-  const parts = path.map(String);
-  if (root) parts.unshift(root);
-  return parts.length > 0 ? parts.join('.') : '(input)';
+  let name = root ?? '';
+  for (const segment of path) {
+    if (typeof segment === 'number') name += `[${segment}]`;
+    else name += name === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return name === '' ? '(input)' : name;
 }
 
 /**

@@ -1,0 +1,253 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { BUILT_IN_NODE_TYPES, NodeRegistry } from '../lib/flows/nodes/registry.js';
+import type { NodeType } from '../lib/flows/nodes/types.js';
+import { eventTrail, flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
+import { uniqueKey } from './support/stack.js';
+
+let kit: FlowKit;
+beforeAll(() => {
+  kit = flowKit();
+});
+afterAll(() => kit.close());
+
+/**
+ * A node that resolves only once `size` nodes of its `group` are running at the same time: a
+ * flow of them completes only if the engine really runs them in parallel.
+ */
+function barrierNodeType(): NodeType {
+  const groups = new Map<string, { arrived: number; release: () => void; all: Promise<void> }>();
+  return {
+    type: 'BarrierNode',
+    description: 'Waits for its whole group (tests only).',
+    inputs: { group: { type: 'string', required: true }, size: { type: 'number', required: true } },
+    outputs: { done: { type: 'boolean' } },
+    async run(inputs, context) {
+      const key = `${context.executionId}:${String(inputs.group)}`;
+      let group = groups.get(key);
+      if (!group) {
+        let release = () => undefined as void;
+        const all = new Promise<void>((resolve) => (release = resolve));
+        group = { arrived: 0, release, all };
+        groups.set(key, group);
+      }
+      group.arrived += 1;
+      if (group.arrived === inputs.size) group.release();
+      await group.all;
+      return { done: true };
+    },
+  };
+}
+
+const barrier = (id: string, size: number) => ({ id, type: 'BarrierNode', inputs: { group: 'g', size }, timeoutMs: 2_000 });
+
+describe('parallel branches', () => {
+  const registry = new NodeRegistry([...BUILT_IN_NODE_TYPES, barrierNodeType()]);
+
+  it('runs independent branches at the same time', async () => {
+    const service = kit.service({ registry });
+    const { execution } = await kit.runDefinition({ nodes: [barrier('a', 3), barrier('b', 3), barrier('c', 3)] }, null, { service });
+    expect(execution.status).toBe('completed');
+  });
+
+  it('never runs more nodes at once than maxParallel', async () => {
+    const service = kit.service({ registry, maxParallel: 2 });
+    const { execution } = await kit.runDefinition({ nodes: [barrier('a', 3), barrier('b', 3), barrier('c', 3)] }, null, { service });
+    // With two lanes the third member never arrives, so the first two time out.
+    expect(execution.status).toBe('failed');
+    expect(execution.error).toEqual({ message: 'timed out after 2000 ms', nodeId: 'a' });
+  });
+});
+
+describe('determinism', () => {
+  it('starts nodes and writes events in the same order on every run', async () => {
+    const definition = {
+      nodes: [
+        { id: 'in', type: 'FlowInputNode' },
+        { id: 'slow', type: 'SleepNode', inputs: { ms: 30 } },
+        { id: 'fast', type: 'TransformNode', inputs: { expression: '$ * 2' } },
+        { id: 'mid', type: 'SleepNode', inputs: { ms: 10 } },
+        { id: 'join', type: 'TransformNode', inputs: { expression: '"joined"' } },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [
+        { from: 'in.value', to: 'fast.input' },
+        { from: 'slow.__success', to: 'join.__execute' },
+        { from: 'mid.__success', to: 'join.input' },
+        { from: 'fast.result', to: 'out.value' },
+      ],
+    };
+    const trails = [];
+    for (let run = 0; run < 3; run += 1) trails.push(eventTrail((await kit.runDefinition(definition, 21)).events));
+    expect(trails[1]).toEqual(trails[0]);
+    expect(trails[2]).toEqual(trails[0]);
+    expect(trails[0]?.slice(0, 6)).toEqual(['execution:created', 'flow:started', 'node:started in', 'node:started slow', 'node:started mid', 'node:completed in']);
+  });
+});
+
+describe('lock nodes', () => {
+  it('runs the critical section of the spec example and releases the lock', async () => {
+    const lockKey = uniqueKey('orders');
+    const { execution, events } = await kit.runDefinition(
+      {
+        name: 'Orders sync',
+        nodes: [
+          { id: 'in', type: 'FlowInputNode' },
+          { id: 'lock', type: 'FFDBLockAcquireNode', inputs: { lockKey, lockTtlMs: 30000, waitTimeoutMs: 5000 } },
+          { id: 'shape', type: 'TransformNode', inputs: { expression: '$count(items)' } },
+          { id: 'unlock', type: 'FFDBLockReleaseNode', inputs: { lockKey } },
+          { id: 'out', type: 'FlowOutputNode' },
+        ],
+        edges: [
+          { from: 'in.value', to: 'shape.input' },
+          { from: 'lock.__success', to: 'shape.__execute' },
+          { from: 'lock.lockId', to: 'unlock.lockId' },
+          { from: 'shape.__success', to: 'unlock.__execute' },
+          { from: 'shape.result', to: 'out.value' },
+        ],
+      },
+      { items: [1, 2, 3] },
+    );
+    expect(execution).toMatchObject({ status: 'completed', output: 3 });
+    const lockOutputs = events.find((event) => event.type === 'node:completed' && event.nodeId === 'lock')?.data as { outputs: Record<string, unknown> };
+    expect(lockOutputs.outputs).toEqual({ acquired: true, lockId: expect.any(String), fencingToken: expect.any(Number) });
+    const unlockOutputs = events.find((event) => event.type === 'node:completed' && event.nodeId === 'unlock')?.data;
+    expect(unlockOutputs).toEqual({ outputs: { released: true } });
+    expect(await kit.locks.inspect(lockKey)).toEqual({ held: false });
+  });
+});
+
+describe('subflows', () => {
+  it('runs a child execution and records parent, root and depth', async () => {
+    const service = kit.service();
+    const childId = uniqueFlowId('child');
+    await service.saveFlow(childId, {
+      nodes: [
+        { id: 'in', type: 'FlowInputNode' },
+        { id: 'double', type: 'TransformNode', inputs: { expression: '$ * 2' } },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [
+        { from: 'in.value', to: 'double.input' },
+        { from: 'double.result', to: 'out.value' },
+      ],
+    });
+    const { execution } = await kit.runDefinition(
+      {
+        nodes: [
+          { id: 'in', type: 'FlowInputNode' },
+          { id: 'call', type: 'SubflowNode', inputs: { flowId: childId } },
+          { id: 'out', type: 'FlowOutputNode' },
+        ],
+        edges: [
+          { from: 'in.value', to: 'call.input' },
+          { from: 'call.output', to: 'out.value' },
+        ],
+      },
+      21,
+      { service },
+    );
+    expect(execution).toMatchObject({ status: 'completed', output: 42, depth: 0, parentExecutionId: null, rootExecutionId: execution.executionId });
+    const children = await kit.store.listChildren(execution.executionId);
+    expect(children).toHaveLength(1);
+    expect(children[0]).toMatchObject({ flowId: childId, status: 'completed', output: 42, parentExecutionId: execution.executionId, rootExecutionId: execution.executionId, depth: 1 });
+  });
+
+  it('fails the calling node when the child fails', async () => {
+    const service = kit.service();
+    const childId = uniqueFlowId('failing-child');
+    await service.saveFlow(childId, { nodes: [{ id: 'boom', type: 'FailNode', inputs: { message: 'child broke' } }] });
+    const { execution } = await kit.runDefinition({ nodes: [{ id: 'call', type: 'SubflowNode', inputs: { flowId: childId } }] }, null, { service });
+    expect(execution.status).toBe('failed');
+    expect(execution.error?.nodeId).toBe('call');
+    expect(execution.error?.message).toMatch(/failed: child broke/);
+  });
+
+  it('stops nesting at depth 100', async () => {
+    const service = kit.service();
+    const flowId = uniqueFlowId('recursive');
+    await service.saveFlow(flowId, { nodes: [{ id: 'again', type: 'SubflowNode', inputs: { flowId } }] });
+    const { execution } = await service.start(flowId);
+    const ended = await service.run(execution.executionId);
+    expect(ended.status).toBe('failed');
+    expect(ended.error?.message).toMatch(/subflows nest at most 100 deep/);
+    const deepest = await kit.pool.query<{ depth: number }>('SELECT max(depth) AS depth FROM fireflow_executions WHERE root_execution_id = $1', [execution.executionId]);
+    expect(deepest.rows[0]?.depth).toBe(100);
+  }, 60_000);
+});
+
+describe('flows and executions in the store', () => {
+  const simple = (expression: string) => ({ name: 'simple', nodes: [{ id: 't', type: 'TransformNode', inputs: { expression } }] });
+
+  it('keeps the version for identical content and adds one for a change; executions pin theirs', async () => {
+    const service = kit.service();
+    const flowId = uniqueFlowId('versions');
+    expect(await service.saveFlow(flowId, simple('1'))).toEqual({ flowId, version: 1 });
+    expect(await service.saveFlow(flowId, { nodes: [{ inputs: { expression: '1' }, type: 'TransformNode', id: 't' }], name: 'simple' })).toEqual({ flowId, version: 1 });
+    const { execution } = await service.start(flowId);
+    expect(await service.saveFlow(flowId, simple('2'))).toEqual({ flowId, version: 2 });
+    expect(execution.flowVersion).toBe(1);
+    expect((await service.run(execution.executionId)).flowVersion).toBe(1);
+    expect(await kit.flows.get(flowId)).toMatchObject({ version: 2, name: 'simple' });
+    expect((await kit.flows.list()).find((flow) => flow.flowId === flowId)).toEqual({ flowId, version: 2, name: 'simple' });
+  });
+
+  it('answers the same execution for the same idempotency key, and a conflict for other input', async () => {
+    const service = kit.service();
+    const flowId = uniqueFlowId('idempotent');
+    await service.saveFlow(flowId, simple('1'));
+    const first = await service.start(flowId, { input: { a: [1, 2] }, idempotencyKey: 'k-1' });
+    const again = await service.start(flowId, { input: { a: [1, 2] }, idempotencyKey: 'k-1' });
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ execution: first.execution, created: false });
+    await expect(service.start(flowId, { input: { a: [2] }, idempotencyKey: 'k-1' })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('rejects an unknown flow and a malformed flow id without writing', async () => {
+    const service = kit.service();
+    await expect(service.start(uniqueFlowId('missing'))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(service.start('no spaces allowed')).rejects.toBeInstanceOf(ValidationError);
+    await expect(service.saveFlow('bad id', simple('1'))).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('lists executions newest first, page by page', async () => {
+    const service = kit.service();
+    const flowId = uniqueFlowId('paging');
+    await service.saveFlow(flowId, simple('1'));
+    const started = [];
+    for (let i = 0; i < 5; i += 1) started.push((await service.start(flowId, { input: i })).execution.executionId);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await kit.store.listByFlow(flowId, { limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.items.map((item) => item.executionId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual([...started].reverse());
+    await expect(kit.store.listByFlow(flowId, { limit: 2, cursor: 'garbage' })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('writes contiguous events starting with execution:created', async () => {
+    const { events } = await kit.runDefinition(simple('"x"'));
+    expect(eventTrail(events)).toEqual(['execution:created', 'flow:started', 'node:started t', 'node:completed t', 'flow:completed']);
+    expect(events.map((event) => event.index)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('cancels a created execution at once, a running one when its node lets go, and leaves an ended one as it is', async () => {
+    const service = kit.service();
+    const flowId = uniqueFlowId('cancel');
+    await service.saveFlow(flowId, { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 60_000 } }] });
+
+    const waiting = (await service.start(flowId)).execution;
+    expect(await service.cancel(waiting.executionId, 'not needed')).toMatchObject({ status: 'stopped', error: { message: 'not needed' } });
+
+    const sleeping = (await service.start(flowId)).execution;
+    const running = service.run(sleeping.executionId);
+    while ((await kit.store.get(sleeping.executionId))?.status !== 'running') await new Promise((resolve) => setTimeout(resolve, 10));
+    await service.cancel(sleeping.executionId, 'operator said stop');
+    const ended = await running;
+    expect(ended).toMatchObject({ status: 'stopped', error: { message: 'operator said stop' } });
+    expect(await service.cancel(sleeping.executionId)).toEqual(ended);
+    await expect(service.cancel('no-such-execution')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
