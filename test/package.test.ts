@@ -1,29 +1,15 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, inject, it } from 'vitest';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '..');
-const serverlessBin = createRequire(import.meta.url).resolve('serverless/bin/serverless.js');
-
+// The suite's global setup ran `serverless package` (offline, no AWS account) into packageDir.
 let outDir: string;
 let template: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 
 beforeAll(async () => {
-  outDir = await mkdtemp(path.join(tmpdir(), 'fireflow-package-'));
-  // No AWS account and no network: `serverless package` must work offline.
-  await run(process.execPath, [serverlessBin, 'package', '--stage', 'dev', '--package', outDir], {
-    cwd: root,
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
-  });
+  outDir = inject('packageDir');
   template = JSON.parse(await readFile(path.join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'));
-}, 120_000);
-
-afterAll(() => rm(outDir, { recursive: true, force: true }));
+});
 
 const resourcesOfType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
 

@@ -1,3 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { startOffline } from '../../devtools/offline.js';
 import { freePort } from '../../devtools/ports.js';
@@ -9,7 +15,25 @@ declare module 'vitest' {
     databaseUrl: string;
     httpUrl: string;
     lambdaEndpoint: string;
+    /** Where `serverless package` wrote the template and bundles. */
+    packageDir: string;
   }
+}
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+
+/**
+ * `serverless package`, offline, with no AWS account. It runs before serverless-offline starts
+ * because both build in the project's .esbuild folder.
+ */
+async function packageService(): Promise<string> {
+  const outDir = await mkdtemp(path.join(tmpdir(), 'fireflow-package-'));
+  const serverlessBin = createRequire(import.meta.url).resolve('serverless/bin/serverless.js');
+  await promisify(execFile)(process.execPath, [serverlessBin, 'package', '--stage', 'dev', '--package', outDir], {
+    cwd: root,
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+  });
+  return outDir;
 }
 
 /**
@@ -19,6 +43,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const postgres = process.env.DATABASE_URL ? undefined : await startLocalPostgres({ fast: true });
   const databaseUrl = process.env.DATABASE_URL ?? postgres?.url ?? '';
+  const packageDir = await packageService();
   try {
     await migrate(databaseUrl);
     const offline = await startOffline({
@@ -31,12 +56,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('databaseUrl', databaseUrl);
     project.provide('httpUrl', offline.httpUrl);
     project.provide('lambdaEndpoint', offline.lambdaEndpoint);
+    project.provide('packageDir', packageDir);
     return async () => {
       await offline.stop();
       await postgres?.stop();
+      await rm(packageDir, { recursive: true, force: true });
     };
   } catch (error) {
     await postgres?.stop();
+    await rm(packageDir, { recursive: true, force: true });
     throw error;
   }
 }
