@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startLocalPostgres } from '../devtools/postgres.js';
 import { migrate } from '../lib/migrate.js';
+import { benchEngine } from './engine.js';
 import { benchLambda } from './lambda.js';
 import { benchLocks } from './locks.js';
 import { machineDescription, printTable, type Metric } from './support.js';
@@ -11,9 +12,10 @@ import { machineDescription, printTable, type Metric } from './support.js';
 // table and writes bench/results/latest.json.
 const parts: Record<string, (databaseUrl: string) => Promise<Metric[]>> = {
   locks: benchLocks,
+  engine: benchEngine,
   lambda: benchLambda,
 };
-const notBuiltYet = ['engine', 'executions'];
+const notBuiltYet = ['executions'];
 
 const requested = process.argv.slice(2);
 for (const name of requested) {

@@ -22,6 +22,8 @@ export interface FireflowConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Deployment stage (STAGE). Default dev. */
   stage: string;
+  /** Endpoint for LambdaInvokeNode's client (LAMBDA_ENDPOINT), e.g. the local invoke endpoint. Default: AWS. */
+  lambdaEndpoint: string | undefined;
   /** Local stack: port of the HTTP API (HTTP_PORT). Default 3000. */
   httpPort: number;
   /** Local stack: port of the Lambda invoke endpoint (LAMBDA_PORT). Default 3002. */
@@ -50,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
       LOCK_SWEEP_GRACE_MS: z._default(integerSetting(1000, 2 ** 31 - 1), 600_000),
       LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
       STAGE: z._default(text, 'dev'),
+      LAMBDA_ENDPOINT: z.optional(z.url({ error: 'must be a URL' })),
       HTTP_PORT: z._default(integerSetting(1, 65535), 3000),
       LAMBDA_PORT: z._default(integerSetting(1, 65535), 3002),
     }),
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
     lockSweepGraceMs: raw.LOCK_SWEEP_GRACE_MS,
     logLevel: raw.LOG_LEVEL,
     stage: raw.STAGE,
+    lambdaEndpoint: raw.LAMBDA_ENDPOINT,
     httpPort: raw.HTTP_PORT,
     lambdaPort: raw.LAMBDA_PORT,
     inLambda,

@@ -1,4 +1,5 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { runFlow } from '../engine/runFlow.js';
 import type { FlowOutcome, StepRunner } from '../engine/types.js';
@@ -18,6 +19,7 @@ export interface ExecutionServiceOptions {
   store: IExecutionStore;
   flowLock: IFlowLockService;
   registry?: NodeRegistry;
+  /** The client LambdaInvokeNode uses. Default: one on LAMBDA_ENDPOINT, else AWS. */
   lambda?: LambdaClient;
   fetch?: typeof fetch;
   /** Most nodes of one execution running at once. Default 8. */
@@ -74,7 +76,8 @@ export class ExecutionService {
 
   constructor(private readonly options: ExecutionServiceOptions) {
     this.registry = options.registry ?? new NodeRegistry();
-    this.lambda = options.lambda ?? new LambdaClient({});
+    const { lambdaEndpoint } = config();
+    this.lambda = options.lambda ?? new LambdaClient(lambdaEndpoint ? { endpoint: lambdaEndpoint } : {});
   }
 
   /** Validates a definition completely (ValidationError listing every problem), then stores it. */
