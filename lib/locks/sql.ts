@@ -29,11 +29,16 @@ export const lockSql = {
 
   /**
    * After a refused acquire: marks $1 contended, so its releases notify waiters, and answers
-   * how many ms the current lease still runs (no row if the key has vanished meanwhile).
+   * how many ms the current lease still runs (no row if the key has vanished meanwhile). Only
+   * the first waiter of a key writes; the rest only read, so a herd of woken waiters does not
+   * queue on the row's lock.
    */
   markContended: `
-    UPDATE fireflow_locks SET contended = true WHERE lock_key = $1
-    RETURNING (extract(epoch FROM expires_at - statement_timestamp()) * 1000)::float8 AS remaining_ms`,
+    WITH marked AS (
+      UPDATE fireflow_locks SET contended = true WHERE lock_key = $1 AND NOT contended RETURNING expires_at
+    )
+    SELECT (extract(epoch FROM coalesce((SELECT expires_at FROM marked), l.expires_at) - statement_timestamp()) * 1000)::float8 AS remaining_ms
+      FROM fireflow_locks l WHERE l.lock_key = $1`,
 
   /** Ends the lease of ($1 key, $2 lockId) if it still runs; one row, saying whether anyone waits, when it did. */
   release: `
