@@ -24,6 +24,26 @@ export interface FireflowConfig {
   stage: string;
   /** Endpoint for LambdaInvokeNode's client (LAMBDA_ENDPOINT), e.g. the local invoke endpoint. Default: AWS. */
   lambdaEndpoint: string | undefined;
+  /** Worker: global limit of executions running at once, across all workers (QUEUE_CONCURRENCY). Default 100. */
+  queueConcurrency: number;
+  /** Worker: limit of executions running at once in one worker process (WORKER_CONCURRENCY). Default 20. */
+  workerConcurrency: number;
+  /** Worker: its DBOS executor ID (WORKER_ID). Default: the ECS task ID, else host-pid. */
+  workerId: string | undefined;
+  /** The release's application version, pinned so its workers recover each other's work (APP_VERSION). Default fireflow-1. */
+  appVersion: string;
+  /** Worker: how often it beats and looks for dead workers (WORKER_HEARTBEAT_MS). Default 5000. */
+  workerHeartbeatMs: number;
+  /** Worker: a worker silent this long is dead and its executions are resumed elsewhere (WORKER_DEAD_AFTER_MS). Default 20000. */
+  workerDeadAfterMs: number;
+  /** Worker: how long stop() lets running executions finish before handing them back (WORKER_STOP_TIMEOUT_MS). Default 100000 (ECS allows 120 s). */
+  workerStopTimeoutMs: number;
+  /** Worker: the queue's dispatch polling interval (QUEUE_POLL_MS). Default 50. */
+  queuePollMs: number;
+  /** Worker: port of its /health and /ready endpoints (WORKER_HEALTH_PORT). Default 8080; 0 turns them off. */
+  workerHealthPort: number;
+  /** Worker: timeout of executions whose flow sets none (EXECUTION_TIMEOUT_MS). Default 86400000. */
+  executionTimeoutMs: number;
   /** Local stack: port of the HTTP API (HTTP_PORT). Default 3000. */
   httpPort: number;
   /** Local stack: port of the Lambda invoke endpoint (LAMBDA_PORT). Default 3002. */
@@ -53,6 +73,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
       LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
       STAGE: z._default(text, 'dev'),
       LAMBDA_ENDPOINT: z.optional(z.url({ error: 'must be a URL' })),
+      QUEUE_CONCURRENCY: z._default(integerSetting(1), 100),
+      WORKER_CONCURRENCY: z._default(integerSetting(1), 20),
+      WORKER_ID: z.optional(text),
+      APP_VERSION: z._default(text, 'fireflow-1'),
+      WORKER_HEARTBEAT_MS: z._default(integerSetting(100), 5000),
+      WORKER_DEAD_AFTER_MS: z._default(integerSetting(500), 20_000),
+      WORKER_STOP_TIMEOUT_MS: z._default(integerSetting(0), 100_000),
+      QUEUE_POLL_MS: z._default(integerSetting(10), 50),
+      WORKER_HEALTH_PORT: z._default(integerSetting(0, 65535), 8080),
+      EXECUTION_TIMEOUT_MS: z._default(integerSetting(1000), 86_400_000),
       HTTP_PORT: z._default(integerSetting(1, 65535), 3000),
       LAMBDA_PORT: z._default(integerSetting(1, 65535), 3002),
     }),
@@ -69,6 +99,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
     logLevel: raw.LOG_LEVEL,
     stage: raw.STAGE,
     lambdaEndpoint: raw.LAMBDA_ENDPOINT,
+    queueConcurrency: raw.QUEUE_CONCURRENCY,
+    workerConcurrency: raw.WORKER_CONCURRENCY,
+    workerId: raw.WORKER_ID,
+    appVersion: raw.APP_VERSION,
+    workerHeartbeatMs: raw.WORKER_HEARTBEAT_MS,
+    workerDeadAfterMs: raw.WORKER_DEAD_AFTER_MS,
+    workerStopTimeoutMs: raw.WORKER_STOP_TIMEOUT_MS,
+    queuePollMs: raw.QUEUE_POLL_MS,
+    workerHealthPort: raw.WORKER_HEALTH_PORT,
+    executionTimeoutMs: raw.EXECUTION_TIMEOUT_MS,
     httpPort: raw.HTTP_PORT,
     lambdaPort: raw.LAMBDA_PORT,
     inLambda,

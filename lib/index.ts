@@ -13,3 +13,6 @@ export { directStepRunner, type EngineEvent, type FlowOutcome, type StepRunner }
 export { ExecutionService, MAX_EXECUTION_DEPTH, type ExecutionServiceOptions, type RunOptions, type StartRequest } from './executions/ExecutionService.js';
 export { PostgresExecutionStore } from './executions/PostgresExecutionStore.js';
 export type { ExecutionEvent, ExecutionRecord, ExecutionStatus, IExecutionStore } from './executions/types.js';
+export { DBOSExecutionWorker, type DBOSExecutionWorkerOptions } from './worker/DBOSExecutionWorker.js';
+export { ExecutionQueue } from './worker/ExecutionQueue.js';
+export { EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } from './worker/names.js';

@@ -1,6 +1,7 @@
 import type { CompiledFlow, CompiledNode } from '../flows/compile.js';
 import type { FlowServices, NodeContext, NodeOutputs } from '../flows/nodes/types.js';
 import { ERROR_MESSAGE_PORT, ERROR_PORT, EXECUTE_PORT, isAssignable, SUCCESS_PORT, typeOfValue } from '../flows/ports.js';
+import { untilAborted } from '../time.js';
 import { directStepRunner, type EngineEvent, type FlowError, type FlowOutcome, type StepRunner } from './types.js';
 
 export interface RunFlowOptions {
@@ -192,16 +193,6 @@ function declaredOutputs(node: CompiledNode, outputs: NodeOutputs): NodeOutputs 
   const kept: NodeOutputs = {};
   for (const port of Object.keys(node.nodeType.outputs)) if (Object.hasOwn(outputs, port)) kept[port] = outputs[port] ?? null;
   return kept;
-}
-
-/** Settles with `work`, or rejects as soon as `signal` aborts, for nodes that ignore their signal. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function reasonText(reason: unknown, fallback: string): string {

@@ -2,29 +2,35 @@ import type { EngineEvent } from '../engine/types.js';
 import type { ExecutionEvent, IExecutionStore } from './types.js';
 
 /**
- * Numbers an execution's events in the order they are emitted and writes them in that order,
- * batching what piles up while a write is in flight. Index 0 is `execution:created`, written
- * with the execution itself, so the engine's events start at 1.
+ * Numbers an execution's events in the order they are emitted and writes them in that order in
+ * the background, batching what piles up while a write is in flight, so the engine never waits
+ * on the database between nodes. Index 0 is `execution:created`, written with the execution
+ * itself, so the engine's events start at 1. Writes are idempotent per index: a replay after a
+ * crash numbers its events alike and rewrites nothing.
  */
 export class EventWriter {
   private nextIndex = 1;
   private queued: ExecutionEvent[] = [];
   private writing: Promise<void> = Promise.resolve();
+  private failure: unknown;
 
   constructor(
     private readonly store: IExecutionStore,
     private readonly executionId: string,
   ) {}
 
-  /** Numbers the event now (so order is call order) and writes it soon; `flush` waits for it. */
-  emit = (event: EngineEvent): Promise<void> => {
+  /** Numbers the event now (so order is call order); `flush` waits until it is written. */
+  emit = (event: EngineEvent): void => {
     this.queued.push({ ...event, index: this.nextIndex++, timestamp: new Date().toISOString() });
-    this.writing = this.writing.then(() => this.writeQueued());
-    return this.writing;
+    this.writing = this.writing.then(() => this.writeQueued()).catch((error: unknown) => {
+      this.failure ??= error;
+    });
   };
 
-  flush(): Promise<void> {
-    return this.writing;
+  /** Waits for every event emitted so far; rejects if any write failed. */
+  async flush(): Promise<void> {
+    await this.writing;
+    if (this.failure !== undefined) throw this.failure;
   }
 
   private async writeQueued(): Promise<void> {

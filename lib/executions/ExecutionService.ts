@@ -9,6 +9,7 @@ import { NodeRegistry } from '../flows/nodes/registry.js';
 import { NodeFailure, type FlowServices } from '../flows/nodes/types.js';
 import type { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
 import type { IFlowLockService } from '../locks/types.js';
+import { abortableSleep } from '../time.js';
 import { EventWriter } from './EventWriter.js';
 import type { ExecutionEnd, ExecutionRecord, IExecutionStore } from './types.js';
 
@@ -40,22 +41,8 @@ export interface RunOptions {
   stepRunner?: StepRunner;
   /** Durable sleep; default an abortable timer. */
   sleep?: FlowServices['sleep'];
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  /** Runs a child execution (already created) to its end; default: `run` in this process. */
+  runChild?: (child: ExecutionRecord, signal: AbortSignal) => Promise<ExecutionRecord>;
 }
 
 function outcomeToEnd(outcome: FlowOutcome): ExecutionEnd {
@@ -140,8 +127,20 @@ export class ExecutionService {
     const execution = await this.options.store.get(executionId);
     if (!execution) throw new NotFoundError(`execution ${executionId} does not exist`);
     if (execution.status === 'created') return this.options.store.markEnded(executionId, { status: 'stopped', reason });
-    this.running.get(executionId)?.abort(reason);
+    this.abort(executionId, reason);
     return execution;
+  }
+
+  /** Aborts an execution running in this process, if it is; answers whether it was. */
+  abort(executionId: string, reason: string): boolean {
+    const controller = this.running.get(executionId);
+    controller?.abort(reason);
+    return controller !== undefined;
+  }
+
+  /** The executions running in this process now. */
+  runningExecutionIds(): string[] {
+    return [...this.running.keys()];
   }
 
   private async compiledFlow(flowId: string, version: number): Promise<CompiledFlow> {
@@ -170,7 +169,8 @@ export class ExecutionService {
           idempotencyKey: `subflow:${execution.executionId}:${caller.nodeId}`,
           parent: { executionId: execution.executionId, rootExecutionId: execution.rootExecutionId, depth: execution.depth, nodeId: caller.nodeId },
         });
-        const ended = child.status === 'created' ? await this.run(child.executionId, { ...options, signal: caller.signal }) : child;
+        const runChild = options.runChild ?? ((created, signal) => this.run(created.executionId, { ...options, signal }));
+        const ended = child.status === 'completed' || child.status === 'failed' || child.status === 'stopped' ? child : await runChild(child, caller.signal);
         if (ended.status === 'completed') return ended.output;
         throw new NodeFailure(`subflow ${flowId} (${ended.executionId}) ${ended.status}: ${ended.error?.message ?? 'no output'}`);
       },

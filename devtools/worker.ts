@@ -1,0 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+export interface WorkerProcess {
+  process: ChildProcess;
+  /** Resolves once the worker has logged that it is ready (LOG_LEVEL info or lower). */
+  ready: Promise<void>;
+  /** SIGTERM (graceful) or SIGKILL (a crash); resolves when the process is gone. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const projectRoot = path.resolve(import.meta.dirname, '..');
+const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+
+/** Runs `scripts/worker.ts` as its own process, as `npm run worker` does. */
+export function startWorkerProcess(options: { databaseUrl: string; env?: Record<string, string>; stdio?: 'inherit' | 'pipe' }): WorkerProcess {
+  const child = spawn(process.execPath, [tsxCli, 'scripts/worker.ts'], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', options.stdio === 'inherit' ? 'inherit' : 'pipe'],
+    env: { ...process.env, ...options.env, DATABASE_URL: options.databaseUrl },
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (options.stdio === 'inherit') process.stdout.write(text);
+      if (text.includes('"worker ready"')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited with code ${code} before it was ready`)));
+  });
+  ready.catch(() => undefined);
+  return {
+    process: child,
+    ready,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await gone;
+    },
+  };
+}

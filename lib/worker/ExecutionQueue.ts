@@ -1,0 +1,33 @@
+import { DBOSClient } from '@dbos-inc/dbos-sdk';
+import { config } from '../config.js';
+import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } from './names.js';
+
+/**
+ * Hands executions to the workers through a DBOSClient: what Lambdas use, since they never run
+ * flows themselves. The workflow ID is the execution ID, so enqueuing twice runs once.
+ */
+export class ExecutionQueue {
+  private constructor(private readonly client: DBOSClient) {}
+
+  /** At most `poolSize` connections (2 suits a Lambda). */
+  static async create(databaseUrl: string, poolSize = 2): Promise<ExecutionQueue> {
+    const client = await DBOSClient.create({ systemDatabaseUrl: databaseUrl, applicationName: DBOS_APPLICATION_NAME, systemDatabasePoolSize: poolSize });
+    return new ExecutionQueue(client);
+  }
+
+  async enqueue(executionId: string): Promise<void> {
+    await this.client.enqueue(
+      { queueName: EXECUTION_QUEUE_NAME, workflowName: EXECUTION_WORKFLOW_NAME, workflowID: executionId, appVersion: config().appVersion },
+      executionId,
+    );
+  }
+
+  /** Cancels the execution's workflow: dropped from the queue, or stopped by its worker within about a second. */
+  async cancel(executionId: string): Promise<void> {
+    await this.client.cancelWorkflow(executionId);
+  }
+
+  async close(): Promise<void> {
+    await this.client.destroy();
+  }
+}

@@ -1,0 +1,30 @@
+import http from 'node:http';
+import { config } from '../lib/config.js';
+import { sharedPool } from '../lib/db.js';
+import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';
+import { logger } from '../lib/logger.js';
+import { DBOSExecutionWorker } from '../lib/worker/DBOSExecutionWorker.js';
+import { onShutdown } from '../devtools/shutdown.js';
+
+// One worker process (the ECS task's command): DATABASE_URL, WORKER_ID and the other settings
+// of lib/config.ts. SIGTERM stops it gracefully (ECS gives 120 s).
+const worker = new DBOSExecutionWorker(new PostgresExecutionStore(sharedPool()), null);
+await worker.start();
+
+const { workerHealthPort } = config();
+const health =
+  workerHealthPort === 0
+    ? undefined
+    : http
+        .createServer((request, response) => {
+          const ok = request.url === '/health' || (request.url === '/ready' && worker.isWorkerRunning());
+          response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok }));
+        })
+        .listen(workerHealthPort);
+
+onShutdown(async () => {
+  health?.close();
+  await worker.stop();
+  await sharedPool().end();
+});
+logger.info('worker ready', { executorId: worker.getExecutorId(), healthPort: workerHealthPort || null });

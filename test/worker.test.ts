@@ -1,0 +1,149 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkerProcess, type WorkerProcess } from '../devtools/worker.js';
+import type { ExecutionRecord } from '../lib/executions/types.js';
+import { ExecutionQueue } from '../lib/worker/ExecutionQueue.js';
+import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
+import { databaseUrl } from './support/stack.js';
+
+let kit: FlowKit;
+let queue: ExecutionQueue;
+let server: http.Server;
+let baseUrl: string;
+const hits = new Map<string, number>();
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  kit = flowKit();
+  queue = await ExecutionQueue.create(databaseUrl());
+  // Counts requests per path: the side effects that must happen exactly once.
+  server = http.createServer((request, response) => {
+    hits.set(request.url ?? '', (hits.get(request.url ?? '') ?? 0) + 1);
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((worker) => worker.stop('SIGKILL')));
+});
+
+afterAll(async () => {
+  await queue.close();
+  await kit.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+function worker(id: string): WorkerProcess {
+  const started = startWorkerProcess({
+    databaseUrl: databaseUrl(),
+    env: { WORKER_ID: id, WORKER_HEALTH_PORT: '0', WORKER_HEARTBEAT_MS: '300', WORKER_DEAD_AFTER_MS: '2000', LOG_LEVEL: 'info', QUEUE_POLL_MS: '50' },
+  });
+  workers.push(started);
+  return started;
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const ended = (executionId: string, timeoutMs = 30_000): Promise<ExecutionRecord> =>
+  until(async () => {
+    const record = await kit.store.get(executionId);
+    return record && ['completed', 'failed', 'stopped'].includes(record.status) ? record : undefined;
+  }, timeoutMs);
+
+/** before → a durable sleep → after, each HTTP call counted. */
+async function sleepyFlow(label: string, sleepMs: number): Promise<{ flowId: string; before: string; after: string }> {
+  const flowId = uniqueFlowId(label);
+  const before = `/${flowId}/before`;
+  const after = `/${flowId}/after`;
+  await kit.service().saveFlow(flowId, {
+    nodes: [
+      { id: 'before', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${before}` } },
+      { id: 'nap', type: 'SleepNode', inputs: { ms: sleepMs } },
+      { id: 'after', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${after}` } },
+      { id: 'out', type: 'FlowOutputNode' },
+    ],
+    edges: [
+      { from: 'before.__success', to: 'nap.__execute' },
+      { from: 'nap.__success', to: 'after.__execute' },
+      { from: 'after.status', to: 'out.value' },
+    ],
+  });
+  return { flowId, before, after };
+}
+
+/** Resolves once the execution has written `type nodeId`: that node's step is checkpointed by then. */
+const reached = (executionId: string, type: string, nodeId: string) =>
+  until(async () => {
+    const events = await kit.store.listEvents(executionId, -1, 1_000);
+    return events.some((event) => event.type === type && event.nodeId === nodeId) ? true : undefined;
+  }, 20_000);
+
+async function enqueue(flowId: string): Promise<string> {
+  const { execution } = await kit.service().start(flowId, { input: null });
+  await queue.enqueue(execution.executionId);
+  return execution.executionId;
+}
+
+describe('DBOSExecutionWorker in its own process', () => {
+  it('runs an enqueued execution to completion', async () => {
+    await worker(`w-basic-${Date.now()}`).ready;
+    const flow = await sleepyFlow('basic', 10);
+    const executionId = await enqueue(flow.flowId);
+    const record = await ended(executionId);
+    expect(record).toMatchObject({ status: 'completed', output: 200 });
+    expect(hits.get(flow.before)).toBe(1);
+    expect(hits.get(flow.after)).toBe(1);
+  });
+
+  it('finishes an execution after a kill -9 and a restart with the same ID, without repeating completed nodes', async () => {
+    const id = `w-restart-${Date.now()}`;
+    const first = worker(id);
+    await first.ready;
+    const flow = await sleepyFlow('restart', 2_000);
+    const executionId = await enqueue(flow.flowId);
+    await reached(executionId, 'node:started', 'nap');
+    await first.stop('SIGKILL');
+    await worker(id).ready;
+    const record = await ended(executionId);
+    expect(record.status).toBe('completed');
+    expect(hits.get(flow.before)).toBe(1);
+    expect(hits.get(flow.after)).toBe(1);
+  });
+
+  it('lets a worker with another ID resume the executions of one that died', async () => {
+    const dying = worker(`w-dying-${Date.now()}`);
+    await dying.ready;
+    const flow = await sleepyFlow('takeover', 1_000);
+    const executionId = await enqueue(flow.flowId);
+    await reached(executionId, 'node:started', 'nap');
+    await dying.stop('SIGKILL');
+    await worker(`w-survivor-${Date.now()}`).ready;
+    const record = await ended(executionId, 30_000);
+    expect(record.status).toBe('completed');
+    expect(hits.get(flow.before)).toBe(1);
+    expect(hits.get(flow.after)).toBe(1);
+  });
+
+  it('stops an execution cancelled during a long sleep', async () => {
+    await worker(`w-cancel-${Date.now()}`).ready;
+    const flow = await sleepyFlow('cancel', 600_000);
+    const executionId = await enqueue(flow.flowId);
+    await reached(executionId, 'node:started', 'nap');
+    await queue.cancel(executionId);
+    const record = await ended(executionId, 10_000);
+    expect(record.error).toEqual({ message: 'cancelled' });
+    expect(record.status).toBe('stopped');
+    expect(hits.get(flow.after)).toBeUndefined();
+  });
+});
