@@ -2,7 +2,7 @@ import { config } from '../lib/config.js';
 import { requireDatabaseUrl } from '../lib/db.js';
 import { logger } from '../lib/logger.js';
 import { startOffline } from '../devtools/offline.js';
-import { onShutdown } from '../devtools/shutdown.js';
+import { onShutdown } from '../lib/shutdown.js';
 
 const settings = config();
 const offline = await startOffline({

@@ -4,10 +4,11 @@ import { logger } from '../lib/logger.js';
 import { migrate } from '../lib/migrate.js';
 import { startOffline } from '../devtools/offline.js';
 import { startLocalPostgres, type LocalPostgres } from '../devtools/postgres.js';
-import { onShutdown } from '../devtools/shutdown.js';
+import { startWorkerProcess } from '../devtools/worker.js';
+import { onShutdown } from '../lib/shutdown.js';
 
-// The whole local stack: PostgreSQL (embedded unless DATABASE_URL is set), migrations, and
-// serverless-offline with the HTTP API and the Lambda invoke endpoint.
+// The whole local stack: PostgreSQL (embedded unless DATABASE_URL is set), migrations, one
+// worker process, and serverless-offline with the HTTP API and the Lambda invoke endpoint.
 const settings = config();
 const dataDir = path.resolve(import.meta.dirname, '..', '.fireflow', 'postgres');
 const stops: Array<() => Promise<void>> = [];
@@ -25,6 +26,14 @@ if (!databaseUrl) {
 const applied = await migrate(databaseUrl);
 logger.info('migrations applied', { applied });
 
+const worker = startWorkerProcess({
+  databaseUrl,
+  stdio: 'inherit',
+  env: { WORKER_ID: settings.workerId ?? 'local-worker', LAMBDA_ENDPOINT: `http://127.0.0.1:${settings.lambdaPort}` },
+});
+stops.push(() => worker.stop());
+await worker.ready;
+
 const offline = await startOffline({ databaseUrl, httpPort: settings.httpPort, lambdaPort: settings.lambdaPort });
 stops.push(() => offline.stop());
 
@@ -33,6 +42,7 @@ FireFlow local stack is running (Ctrl-C stops all of it)
   HTTP API         ${offline.httpUrl}
   Lambda invoke    ${offline.lambdaEndpoint}   (@aws-sdk/client-lambda endpoint, function names fireflow-dev-<key>)
   PostgreSQL       ${databaseUrl}
+  Worker           executor ${settings.workerId ?? 'local-worker'}, health on :${settings.workerHealthPort || '-'}
 
 Try it:
   curl -s -X POST ${offline.httpUrl}/locks/orders/acquire -H 'content-type: application/json' -d '{"lockTtlMs": 30000, "waitTimeoutMs": 0}'

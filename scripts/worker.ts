@@ -4,7 +4,7 @@ import { sharedPool } from '../lib/db.js';
 import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';
 import { logger } from '../lib/logger.js';
 import { DBOSExecutionWorker } from '../lib/worker/DBOSExecutionWorker.js';
-import { onShutdown } from '../devtools/shutdown.js';
+import { onShutdown } from '../lib/shutdown.js';
 
 // One worker process (the ECS task's command): DATABASE_URL, WORKER_ID and the other settings
 // of lib/config.ts. SIGTERM stops it gracefully (ECS gives 120 s).

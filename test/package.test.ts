@@ -38,3 +38,18 @@ it('declares the lock routes on the HTTP API and the janitor schedule', () => {
   const schedules = resourcesOfType('AWS::Events::Rule').map((rule) => rule.Properties.ScheduleExpression);
   expect(schedules).toContain('rate(5 minutes)');
 });
+
+it("declares the worker's ECS resources: a Fargate task that gets 120 s to stop, its service, roles and logs", () => {
+  const [taskDefinition] = resourcesOfType('AWS::ECS::TaskDefinition');
+  expect(taskDefinition?.Properties.RequiresCompatibilities).toEqual(['FARGATE']);
+  const container = taskDefinition?.Properties.ContainerDefinitions[0];
+  expect(container.StopTimeout).toBe(120);
+  expect(container.Secrets).toEqual([expect.objectContaining({ Name: 'DATABASE_URL' })]);
+  expect(container.LogConfiguration.LogDriver).toBe('awslogs');
+  expect(resourcesOfType('AWS::ECS::Cluster')).toHaveLength(1);
+  expect(resourcesOfType('AWS::ECS::Service')[0]?.Properties.LaunchType).toBe('FARGATE');
+  expect(resourcesOfType('AWS::Logs::LogGroup').map((group) => group.Properties.LogGroupName)).toContain('/fireflow/dev/worker');
+  const taskRole = template.Resources.WorkerTaskRole;
+  const statements = taskRole?.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+  expect(statements.map((statement: any) => statement.Action)).toEqual(['lambda:InvokeFunction']);
+});

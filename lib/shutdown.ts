@@ -1,4 +1,4 @@
-import { logger } from '../lib/logger.js';
+import { logger } from './logger.js';
 
 /** Runs `cleanup` once on SIGINT or SIGTERM, then exits. A second signal exits at once. */
 export function onShutdown(cleanup: () => Promise<void>): void {
