@@ -11,11 +11,13 @@ export interface WorkerProcess {
 }
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+// tsx as a loader in this very process (not the tsx CLI, which runs the script in a child
+// process that a SIGKILL of the parent would leave running).
+const tsxLoader = createRequire(import.meta.url).resolve('tsx');
 
 /** Runs `scripts/worker.ts` as its own process, as `npm run worker` does. */
 export function startWorkerProcess(options: { databaseUrl: string; env?: Record<string, string>; stdio?: 'inherit' | 'pipe' }): WorkerProcess {
-  const child = spawn(process.execPath, [tsxCli, 'scripts/worker.ts'], {
+  const child = spawn(process.execPath, ['--import', tsxLoader, 'scripts/worker.ts'], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', options.stdio === 'inherit' ? 'inherit' : 'pipe'],
     env: { ...process.env, ...options.env, DATABASE_URL: options.databaseUrl },

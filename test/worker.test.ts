@@ -36,10 +36,10 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function worker(id: string): WorkerProcess {
+function worker(id: string, env: Record<string, string> = {}): WorkerProcess {
   const started = startWorkerProcess({
     databaseUrl: databaseUrl(),
-    env: { WORKER_ID: id, WORKER_HEALTH_PORT: '0', WORKER_HEARTBEAT_MS: '300', WORKER_DEAD_AFTER_MS: '2000', LOG_LEVEL: 'info', QUEUE_POLL_MS: '50' },
+    env: { WORKER_ID: id, WORKER_HEALTH_PORT: '0', WORKER_HEARTBEAT_MS: '300', WORKER_DEAD_AFTER_MS: '2000', LOG_LEVEL: 'info', QUEUE_POLL_MS: '50', ...env },
   });
   workers.push(started);
   return started;
@@ -116,7 +116,9 @@ describe('DBOSExecutionWorker in its own process', () => {
     await first.stop('SIGKILL');
     await worker(id).ready;
     const record = await ended(executionId);
+    expect(record.error).toBeNull();
     expect(record.status).toBe('completed');
+    expect({ before: hits.get(flow.before), after: hits.get(flow.after) }).toEqual({ before: 1, after: 1 });
     expect(hits.get(flow.before)).toBe(1);
     expect(hits.get(flow.after)).toBe(1);
   });
@@ -146,4 +148,75 @@ describe('DBOSExecutionWorker in its own process', () => {
     expect(record.status).toBe('stopped');
     expect(hits.get(flow.after)).toBeUndefined();
   });
+
+  it('lets running executions finish when it is stopped with SIGTERM', async () => {
+    const stopping = worker(`w-graceful-${Date.now()}`);
+    await stopping.ready;
+    const flow = await sleepyFlow('graceful', 1_000);
+    const executionId = await enqueue(flow.flowId);
+    await reached(executionId, 'node:started', 'nap');
+    await stopping.stop('SIGTERM');
+    expect(await kit.store.get(executionId)).toMatchObject({ status: 'completed', output: 200, error: null });
+    expect(hits.get(flow.after)).toBe(1);
+  });
+
+  it('runs a SubflowNode as a child workflow', async () => {
+    await worker(`w-subflow-${Date.now()}`).ready;
+    const service = kit.service();
+    const childId = uniqueFlowId('child');
+    await service.saveFlow(childId, {
+      nodes: [
+        { id: 'in', type: 'FlowInputNode' },
+        { id: 'nap', type: 'SleepNode', inputs: { ms: 20 } },
+        { id: 'double', type: 'TransformNode', inputs: { expression: '$ * 2' } },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [
+        { from: 'in.value', to: 'double.input' },
+        { from: 'nap.__success', to: 'double.__execute' },
+        { from: 'double.result', to: 'out.value' },
+      ],
+    });
+    const parentId = uniqueFlowId('parent');
+    await service.saveFlow(parentId, {
+      nodes: [
+        { id: 'in', type: 'FlowInputNode' },
+        { id: 'call', type: 'SubflowNode', inputs: { flowId: childId } },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [
+        { from: 'in.value', to: 'call.input' },
+        { from: 'call.output', to: 'out.value' },
+      ],
+    });
+    const { execution } = await service.start(parentId, { input: 21 });
+    await queue.enqueue(execution.executionId);
+    expect(await ended(execution.executionId)).toMatchObject({ status: 'completed', output: 42 });
+    const [child] = await kit.store.listChildren(execution.executionId);
+    expect(child).toMatchObject({ status: 'completed', output: 42, depth: 1, parentExecutionId: execution.executionId });
+  });
+
+  it('never runs more executions at once than the global limit, across workers', async () => {
+    const limits = { QUEUE_CONCURRENCY: '3', WORKER_CONCURRENCY: '3' };
+    const pair = [worker(`w-limit-a-${Date.now()}`, limits), worker(`w-limit-b-${Date.now()}`, limits)];
+    await Promise.all(pair.map((started) => started.ready));
+    const flow = await sleepyFlow('limit', 300);
+    const executionIds: string[] = [];
+    for (let i = 0; i < 10; i += 1) executionIds.push(await enqueue(flow.flowId));
+    let peak = 0;
+    let done = 0;
+    while (done < executionIds.length) {
+      const { rows } = await kit.pool.query<{ status: string; n: number }>(
+        'SELECT status, count(*)::int AS n FROM fireflow_executions WHERE execution_id = ANY($1) GROUP BY status',
+        [executionIds],
+      );
+      peak = Math.max(peak, rows.find((row) => row.status === 'running')?.n ?? 0);
+      done = rows.filter((row) => ['completed', 'failed', 'stopped'].includes(row.status)).reduce((sum, row) => sum + row.n, 0);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(3);
+    for (const executionId of executionIds) expect((await kit.store.get(executionId))?.status).toBe('completed');
+    expect(hits.get(flow.after)).toBe(10);
+  }, 60_000);
 });

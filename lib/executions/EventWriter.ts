@@ -13,6 +13,7 @@ export class EventWriter {
   private queued: ExecutionEvent[] = [];
   private writing: Promise<void> = Promise.resolve();
   private failure: unknown;
+  private stopped = false;
 
   constructor(
     private readonly store: IExecutionStore,
@@ -21,11 +22,18 @@ export class EventWriter {
 
   /** Numbers the event now (so order is call order); `flush` waits until it is written. */
   emit = (event: EngineEvent): void => {
+    if (this.stopped) return;
     this.queued.push({ ...event, index: this.nextIndex++, timestamp: new Date().toISOString() });
     this.writing = this.writing.then(() => this.writeQueued()).catch((error: unknown) => {
       this.failure ??= error;
     });
   };
+
+  /** Drops every later event: this run no longer owns the execution's history. */
+  stop(): void {
+    this.stopped = true;
+    this.queued = [];
+  }
 
   /** Waits for every event emitted so far; rejects if any write failed. */
   async flush(): Promise<void> {

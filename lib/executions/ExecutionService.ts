@@ -2,7 +2,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { runFlow } from '../engine/runFlow.js';
-import type { FlowOutcome, StepRunner } from '../engine/types.js';
+import { directStepRunner, type FlowOutcome, type StepRunner } from '../engine/types.js';
 import { compileFlow, type CompiledFlow } from '../flows/compile.js';
 import { FLOW_ID_PATTERN } from '../flows/definition.js';
 import { NodeRegistry } from '../flows/nodes/registry.js';
@@ -43,6 +43,11 @@ export interface RunOptions {
   sleep?: FlowServices['sleep'];
   /** Runs a child execution (already created) to its end; default: `run` in this process. */
   runChild?: (child: ExecutionRecord, signal: AbortSignal) => Promise<ExecutionRecord>;
+  /**
+   * Recognises a step error meaning another run now owns this execution (a durable workflow
+   * recovered elsewhere): this run then stops at once, writes nothing more and rethrows it.
+   */
+  isOwnershipLost?: (error: unknown) => boolean;
 }
 
 function outcomeToEnd(outcome: FlowOutcome): ExecutionEnd {
@@ -98,19 +103,42 @@ export class ExecutionService {
     options.signal?.addEventListener('abort', stopOnCaller, { once: true });
     this.running.set(executionId, controller);
     const events = new EventWriter(this.options.store, executionId);
+    let ownershipLost: unknown;
+    /** Runs durable work; if it reports lost ownership, this run stops writing and winds down. */
+    const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+      try {
+        return await work();
+      } catch (error) {
+        if (options.isOwnershipLost?.(error)) {
+          ownershipLost ??= error;
+          events.stop();
+          controller.abort(error);
+        }
+        throw error;
+      }
+    };
+    const stepRunner = options.stepRunner ?? directStepRunner;
+    const sleep = options.sleep ?? abortableSleep;
+    const runChild = options.runChild;
+    const guarded: RunOptions = {
+      ...options,
+      sleep: (ms, signal) => guard(() => sleep(ms, signal)),
+      ...(runChild ? { runChild: (child, signal) => guard(() => runChild(child, signal)) } : {}),
+    };
     try {
       const flow = await this.compiledFlow(execution.flowId, execution.flowVersion);
       const outcome = await runFlow(flow, {
         executionId,
         input: execution.input,
-        services: this.services(execution, options),
+        services: this.services(execution, guarded),
         emit: events.emit,
         signal: controller.signal,
-        ...(options.stepRunner ? { stepRunner: options.stepRunner } : {}),
+        stepRunner: { run: (nodeId, work) => guard(() => stepRunner.run(nodeId, work)) },
         ...(this.options.maxParallel === undefined ? {} : { maxParallel: this.options.maxParallel }),
         ...(this.options.nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs: this.options.nodeTimeoutMs }),
         ...(this.options.flowTimeoutMs === undefined ? {} : { flowTimeoutMs: this.options.flowTimeoutMs }),
       });
+      if (ownershipLost !== undefined) throw ownershipLost;
       await events.flush();
       return await this.options.store.markEnded(executionId, outcomeToEnd(outcome));
     } finally {

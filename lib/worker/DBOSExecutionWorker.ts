@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { DBOS, Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
+import { DBOS, DBOSClient, Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
 import { config } from '../config.js';
 import { requireDatabaseUrl, sharedPool, type Pool } from '../db.js';
 import type { StepRunner } from '../engine/types.js';
@@ -59,6 +59,8 @@ async function ecsTaskId(): Promise<string | undefined> {
 }
 
 const isCancellation = (error: unknown) => error instanceof DBOSErrors.DBOSWorkflowCancelledError;
+/** DBOS gave the workflow to another run of it (recovery): this run must step aside. */
+const isOwnershipLost = (error: unknown) => error instanceof DBOSErrors.DBOSWorkflowConflictError;
 
 /**
  * Hosts DBOS in a long-running process: dequeues executions from the PostgreSQL-backed queue
@@ -140,7 +142,12 @@ export class DBOSExecutionWorker {
       const wakeAt = await DBOS.runStep(async () => Date.now() + ms, { name: 'sleep' });
       await abortableSleep(Math.max(0, wakeAt - Date.now()), signal);
     };
-    const ended = await this.service.run(executionId, { stepRunner, sleep, runChild: (child, signal) => this.runChildWorkflow(child, signal) });
+    const ended = await this.service.run(executionId, {
+      stepRunner,
+      sleep,
+      runChild: (child, signal) => this.runChildWorkflow(child, signal),
+      isOwnershipLost,
+    });
     return { executionId, status: ended.status };
   }
 
@@ -175,13 +182,22 @@ export class DBOSExecutionWorker {
       runMigrations: false,
       logLevel: settings.logLevel === 'debug' ? 'debug' : 'warn',
     } as Parameters<typeof DBOS.setConfig>[0]);
-    await DBOS.launch();
-    await DBOS.registerQueue(EXECUTION_QUEUE_NAME, {
+    const queueSettings = {
       globalConcurrency: this.options.concurrency ?? settings.queueConcurrency,
       workerConcurrency: this.options.workerConcurrency ?? settings.workerConcurrency,
       minPollingIntervalMs: settings.queuePollMs,
       onConflict: 'always_update',
-    } as Parameters<typeof DBOS.registerQueue>[1]);
+    } as const;
+    // The dispatcher takes an existing queue's limits at launch and refreshes them once a second:
+    // write them first, so they hold from the first dequeue on.
+    const client = await DBOSClient.create({ systemDatabaseUrl: this.databaseUrl, applicationName: DBOS_APPLICATION_NAME, systemDatabasePoolSize: 1 });
+    try {
+      await client.registerQueue(EXECUTION_QUEUE_NAME, queueSettings);
+    } finally {
+      await client.destroy();
+    }
+    await DBOS.launch();
+    await DBOS.registerQueue(EXECUTION_QUEUE_NAME, queueSettings);
     this.registry = new WorkerRegistry(this.pool, this.executorId, settings.appVersion);
     await this.registry.beat();
     this.running = true;
