@@ -1,5 +1,8 @@
 import os from 'node:os';
 
+/** The queue of the bare DBOS baseline worker (bench/baselines/bare-dbos-worker.ts). */
+export const BARE_QUEUE = 'bench-bare';
+
 export interface Metric {
   name: string;
   value: number | null;

@@ -15,10 +15,20 @@ const projectRoot = path.resolve(import.meta.dirname, '..');
 // process that a SIGKILL of the parent would leave running).
 const tsxLoader = createRequire(import.meta.url).resolve('tsx');
 
-/** Runs `scripts/worker.ts` as its own process, as `npm run worker` does. */
-export function startWorkerProcess(options: { databaseUrl: string; env?: Record<string, string>; stdio?: 'inherit' | 'pipe' }): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', tsxLoader, 'scripts/worker.ts'], {
+export interface WorkerProcessOptions {
+  databaseUrl: string;
+  env?: Record<string, string>;
+  stdio?: 'inherit' | 'pipe';
+  /** The entry point, relative to the project; default `scripts/worker.ts` (what `npm run worker` runs). */
+  script?: string;
+}
+
+/** Runs a worker as its own process. */
+export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', tsxLoader, options.script ?? 'scripts/worker.ts'], {
     cwd: projectRoot,
+    // Its own process group: a Ctrl-C at the terminal reaches only the parent, which stops it.
+    detached: true,
     stdio: ['ignore', 'pipe', options.stdio === 'inherit' ? 'inherit' : 'pipe'],
     env: { ...process.env, ...options.env, DATABASE_URL: options.databaseUrl },
   });

@@ -38,7 +38,7 @@ export interface FireflowConfig {
   workerDeadAfterMs: number;
   /** Worker: how long stop() lets running executions finish before handing them back (WORKER_STOP_TIMEOUT_MS). Default 100000 (ECS allows 120 s). */
   workerStopTimeoutMs: number;
-  /** Worker: the queue's dispatch polling interval (QUEUE_POLL_MS). Default 50. */
+  /** Worker: the queue's dispatch polling interval (QUEUE_POLL_MS). Default 20. */
   queuePollMs: number;
   /** Worker: port of its /health and /ready endpoints (WORKER_HEALTH_PORT). Default 8080; 0 turns them off. */
   workerHealthPort: number;
@@ -80,7 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
       WORKER_HEARTBEAT_MS: z._default(integerSetting(100), 5000),
       WORKER_DEAD_AFTER_MS: z._default(integerSetting(500), 20_000),
       WORKER_STOP_TIMEOUT_MS: z._default(integerSetting(0), 100_000),
-      QUEUE_POLL_MS: z._default(integerSetting(10), 50),
+      QUEUE_POLL_MS: z._default(integerSetting(5), 20),
       WORKER_HEALTH_PORT: z._default(integerSetting(0, 65535), 8080),
       EXECUTION_TIMEOUT_MS: z._default(integerSetting(1000), 86_400_000),
       HTTP_PORT: z._default(integerSetting(1, 65535), 3000),

@@ -180,6 +180,8 @@ export class DBOSExecutionWorker {
       executorID: this.executorId,
       // `npm run migrate` creates the DBOS schema with a privileged role; workers need no DDL.
       runMigrations: false,
+      // Only FireFlow's queue: other applications' queues may share the database.
+      listenQueues: [EXECUTION_QUEUE_NAME],
       logLevel: settings.logLevel === 'debug' ? 'debug' : 'warn',
     } as Parameters<typeof DBOS.setConfig>[0]);
     const queueSettings = {

@@ -1,0 +1,36 @@
+// The baseline of the execution benchmarks: bare DBOS workflows on a queue with the same
+// settings as FireFlow's, in a process of their own, just as the FireFlow worker runs.
+import { DBOS } from '@dbos-inc/dbos-sdk';
+import { config } from '../../lib/config.js';
+import { requireDatabaseUrl } from '../../lib/db.js';
+import { BARE_QUEUE } from '../support.js';
+
+const step = (value: number) => DBOS.runStep(async () => value + 1, { name: 'add' });
+DBOS.registerWorkflow(async (value: number) => step(value), { name: 'bareOneStep' });
+DBOS.registerWorkflow(async (value: number) => step(await step(await step(value))), { name: 'bareThreeStep' });
+
+const settings = config();
+DBOS.setConfig({
+  name: 'fireflow',
+  systemDatabaseUrl: requireDatabaseUrl(),
+  systemDatabasePoolSize: 10,
+  applicationVersion: settings.appVersion,
+  executorID: 'bench-bare',
+  runMigrations: false,
+  logLevel: 'warn',
+  listenQueues: [BARE_QUEUE],
+} as Parameters<typeof DBOS.setConfig>[0]);
+await DBOS.launch();
+await DBOS.registerQueue(BARE_QUEUE, {
+  globalConcurrency: settings.queueConcurrency,
+  workerConcurrency: settings.workerConcurrency,
+  minPollingIntervalMs: settings.queuePollMs,
+  onConflict: 'always_update',
+} as Parameters<typeof DBOS.registerQueue>[1]);
+process.stdout.write('"worker ready"\n');
+const stop = async () => {
+  await DBOS.shutdown();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
