@@ -3,15 +3,16 @@ import type { ExecutionEvent, IExecutionStore } from './types.js';
 
 /**
  * Numbers an execution's events in the order they are emitted and writes them in that order in
- * the background, batching what piles up while a write is in flight, so the engine never waits
- * on the database between nodes. Index 0 is `execution:created`, written with the execution
- * itself, so the engine's events start at 1. Writes are idempotent per index: a replay after a
- * crash numbers its events alike and rewrites nothing.
+ * the background, one batch per turn of the event loop, so the engine never waits on the
+ * database between nodes. Index 0 is `execution:created`, written with the execution itself,
+ * so the engine's events start at 1. Writes are idempotent per index: a replay after a crash
+ * numbers its events alike and rewrites nothing.
  */
 export class EventWriter {
   private nextIndex = 1;
   private queued: ExecutionEvent[] = [];
   private writing: Promise<void> = Promise.resolve();
+  private scheduled = false;
   private failure: unknown;
   private stopped = false;
 
@@ -20,12 +21,17 @@ export class EventWriter {
     private readonly executionId: string,
   ) {}
 
-  /** Numbers the event now (so order is call order); `flush` waits until it is written. */
+  /** Numbers the event now (so order is call order) and queues it for the next batch. */
   emit = (event: EngineEvent): void => {
     if (this.stopped) return;
     this.queued.push({ ...event, index: this.nextIndex++, timestamp: new Date().toISOString() });
-    this.writing = this.writing.then(() => this.writeQueued()).catch((error: unknown) => {
-      this.failure ??= error;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.writing = this.writing.then(() => this.writeQueued()).catch((error: unknown) => {
+        this.failure ??= error;
+      });
     });
   };
 
@@ -35,10 +41,17 @@ export class EventWriter {
     this.queued = [];
   }
 
-  /** Waits for every event emitted so far; rejects if any write failed. */
-  async flush(): Promise<void> {
+  /**
+   * Waits for the batches under way and hands back the events not yet written, for the caller
+   * to write with the execution's end in one statement. Rejects if any write failed.
+   */
+  async drain(): Promise<ExecutionEvent[]> {
     await this.writing;
     if (this.failure !== undefined) throw this.failure;
+    const rest = this.queued;
+    this.queued = [];
+    this.stopped = true;
+    return rest;
   }
 
   private async writeQueued(): Promise<void> {

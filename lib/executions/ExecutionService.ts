@@ -82,12 +82,9 @@ export class ExecutionService {
   /** Creates an execution of the flow's newest version (or finds the one with this idempotency key). */
   async start(flowId: string, request: StartRequest = {}): Promise<{ execution: ExecutionRecord; created: boolean }> {
     assertFlowId(flowId);
-    const flow = await this.options.flows.get(flowId);
-    if (!flow) throw new NotFoundError(`flow ${flowId} does not exist`);
     return this.options.store.create({
       executionId: crypto.randomUUID(),
       flowId,
-      flowVersion: flow.version,
       input: request.input ?? null,
       ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
       ...(request.parent === undefined ? {} : { parent: request.parent }),
@@ -139,8 +136,7 @@ export class ExecutionService {
         ...(this.options.flowTimeoutMs === undefined ? {} : { flowTimeoutMs: this.options.flowTimeoutMs }),
       });
       if (ownershipLost !== undefined) throw ownershipLost;
-      await events.flush();
-      return await this.options.store.markEnded(executionId, outcomeToEnd(outcome));
+      return await this.options.store.markEnded(executionId, outcomeToEnd(outcome), await events.drain());
     } finally {
       this.running.delete(executionId);
       options.signal?.removeEventListener('abort', stopOnCaller);

@@ -32,12 +32,25 @@ const COLUMNS = `execution_id, flow_id, flow_version, status, input, output, err
   root_execution_id, depth, created_at, started_at, completed_at,
   (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
 
+/** Writes events given as a JSON array; an index already written stays as it is (replays). */
+function insertEvents(executionIdParam: string, eventsParam: string): string {
+  return `
+    INSERT INTO fireflow_execution_events (execution_id, index, type, node_id, data, timestamp)
+    SELECT ${executionIdParam}, e.index, e.type, e.node_id, e.data, e.timestamp
+      FROM jsonb_to_recordset(${eventsParam}::jsonb) AS e(index integer, type text, node_id text, data jsonb, timestamp timestamptz)
+    ON CONFLICT (execution_id, index) DO NOTHING`;
+}
+
 const executionSql = {
+  /** Creates the execution of flow $2 at version $3 (null: the newest) in one round trip. */
   create: `
     WITH created AS (
       INSERT INTO fireflow_executions (execution_id, flow_id, flow_version, status, input, idempotency_key,
                                        parent_execution_id, root_execution_id, depth, parent_node_id)
-      VALUES ($1, $2, $3, 'created', $4::jsonb, $5, $6, coalesce($7, $1), $8, $9)
+      SELECT $1, v.flow_id, v.version, 'created', $4::jsonb, $5, $6, coalesce($7, $1), $8, $9
+        FROM fireflow_flows f
+        JOIN fireflow_flow_versions v ON v.flow_id = f.flow_id AND v.version = coalesce($3, f.latest_version)
+       WHERE f.flow_id = $2
       ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING ${COLUMNS}
     ), event AS (
@@ -58,16 +71,16 @@ const executionSql = {
     UPDATE fireflow_executions SET status = 'running', started_at = clock_timestamp()
      WHERE execution_id = $1 AND status = 'created'
     RETURNING ${COLUMNS}`,
+  /** Ends $1 and writes its last events ($5) in the same round trip. */
   markEnded: `
-    UPDATE fireflow_executions
-       SET status = $2, output = $3::jsonb, error = $4::jsonb, completed_at = clock_timestamp()
-     WHERE execution_id = $1 AND status IN ('created', 'running')
-    RETURNING ${COLUMNS}`,
-  appendEvents: `
-    INSERT INTO fireflow_execution_events (execution_id, index, type, node_id, data, timestamp)
-    SELECT $1, e.index, e.type, e.node_id, e.data, e.timestamp
-      FROM jsonb_to_recordset($2::jsonb) AS e(index integer, type text, node_id text, data jsonb, timestamp timestamptz)
-    ON CONFLICT (execution_id, index) DO NOTHING`,
+    WITH ended AS (
+      UPDATE fireflow_executions
+         SET status = $2, output = $3::jsonb, error = $4::jsonb, completed_at = clock_timestamp()
+       WHERE execution_id = $1 AND status IN ('created', 'running')
+      RETURNING ${COLUMNS}
+    ), written AS (${insertEvents('$1', '$5')})
+    SELECT * FROM ended`,
+  appendEvents: insertEvents('$1', '$2'),
   listEvents: `
     SELECT index, type, node_id, data, timestamp FROM fireflow_execution_events
      WHERE execution_id = $1 AND index > $2 ORDER BY index LIMIT $3`,
@@ -75,6 +88,12 @@ const executionSql = {
 
 /** jsonb parameters go over as JSON text: pg would send a JS array as a PostgreSQL array. */
 const jsonParam = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+
+function eventsParam(events: ExecutionEvent[]): string {
+  return JSON.stringify(
+    events.map((event) => ({ index: event.index, type: event.type, node_id: event.nodeId ?? null, data: event.data ?? null, timestamp: event.timestamp })),
+  );
+}
 
 function toRecord(row: ExecutionRow): ExecutionRecord {
   return {
@@ -119,7 +138,7 @@ export class PostgresExecutionStore implements IExecutionStore {
     const result = await this.pool.query<ExecutionRow>(executionSql.create, [
       execution.executionId,
       execution.flowId,
-      execution.flowVersion,
+      execution.flowVersion ?? null,
       input,
       execution.idempotencyKey ?? null,
       parent?.executionId ?? null,
@@ -129,13 +148,17 @@ export class PostgresExecutionStore implements IExecutionStore {
     ]);
     const row = result.rows[0];
     if (row) return { execution: toRecord(row), created: true };
+    const missing = new NotFoundError(
+      execution.flowVersion === undefined ? `flow ${execution.flowId} does not exist` : `flow ${execution.flowId} has no version ${execution.flowVersion}`,
+    );
+    if (execution.idempotencyKey === undefined) throw missing;
     const existing = await this.pool.query<ExecutionRow & { same_input: boolean }>(executionSql.byIdempotencyKey, [
       execution.flowId,
       execution.idempotencyKey,
       input,
     ]);
     const found = existing.rows[0];
-    if (!found) throw new Error(`execution with idempotency key ${execution.idempotencyKey} vanished`);
+    if (!found) throw missing;
     if (!found.same_input) {
       throw new ConflictError(`idempotencyKey ${execution.idempotencyKey} was used for execution ${found.execution_id} with a different input`);
     }
@@ -166,23 +189,16 @@ export class PostgresExecutionStore implements IExecutionStore {
     return this.updatedOrCurrent(executionId, result.rows[0]);
   }
 
-  async markEnded(executionId: string, end: ExecutionEnd): Promise<ExecutionRecord> {
+  async markEnded(executionId: string, end: ExecutionEnd, lastEvents: ExecutionEvent[] = []): Promise<ExecutionRecord> {
     const output = end.status === 'completed' ? jsonParam(end.output ?? null) : null;
     const error = end.status === 'failed' ? jsonParam(end.error) : end.status === 'stopped' ? jsonParam({ message: end.reason }) : null;
-    const result = await this.pool.query<ExecutionRow>(executionSql.markEnded, [executionId, end.status, output, error]);
+    const result = await this.pool.query<ExecutionRow>(executionSql.markEnded, [executionId, end.status, output, error, eventsParam(lastEvents)]);
     return this.updatedOrCurrent(executionId, result.rows[0]);
   }
 
   async appendEvents(executionId: string, events: ExecutionEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const rows = events.map((event) => ({
-      index: event.index,
-      type: event.type,
-      node_id: event.nodeId ?? null,
-      data: event.data ?? null,
-      timestamp: event.timestamp,
-    }));
-    await this.pool.query(executionSql.appendEvents, [executionId, JSON.stringify(rows)]);
+    await this.pool.query(executionSql.appendEvents, [executionId, eventsParam(events)]);
   }
 
   async listEvents(executionId: string, after: number, limit: number): Promise<ExecutionEvent[]> {

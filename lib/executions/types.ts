@@ -33,7 +33,8 @@ export interface ExecutionEvent {
 export interface NewExecution {
   executionId: string;
   flowId: string;
-  flowVersion: number;
+  /** Default: the flow's newest version. */
+  flowVersion?: number;
   input: unknown;
   idempotencyKey?: string;
   parent?: { executionId: string; rootExecutionId: string; depth: number; nodeId: string };
@@ -54,6 +55,7 @@ export interface IExecutionStore {
   /**
    * Creates the execution with its `execution:created` event, or answers the one that already
    * has this idempotency key (ConflictError if its input differs). `created` says which.
+   * NotFoundError when the flow (or that version) does not exist.
    */
   create(execution: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }>;
   get(executionId: string): Promise<ExecutionRecord | undefined>;
@@ -61,8 +63,8 @@ export interface IExecutionStore {
   listChildren(executionId: string): Promise<ExecutionRecord[]>;
   /** created → running; answers the record, unchanged if it was not `created`. */
   markRunning(executionId: string): Promise<ExecutionRecord>;
-  /** created | running → an end; answers the record, unchanged if it had already ended. */
-  markEnded(executionId: string, end: ExecutionEnd): Promise<ExecutionRecord>;
+  /** created | running → an end, writing the last events with it; answers the record, unchanged if it had already ended. */
+  markEnded(executionId: string, end: ExecutionEnd, lastEvents?: ExecutionEvent[]): Promise<ExecutionRecord>;
   /** Writes events at their given indexes; an index already written is kept as it is (replays). */
   appendEvents(executionId: string, events: ExecutionEvent[]): Promise<void>;
   listEvents(executionId: string, after: number, limit: number): Promise<ExecutionEvent[]>;
