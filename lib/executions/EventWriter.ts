@@ -1,9 +1,12 @@
 import type { EngineEvent } from '../engine/types.js';
 import type { ExecutionEvent, IExecutionStore } from './types.js';
 
+/** How long events wait to be written with the ones that follow (a short flow writes them all with its end). */
+const EVENT_BATCH_MS = 25;
+
 /**
  * Numbers an execution's events in the order they are emitted and writes them in that order in
- * the background, one batch per turn of the event loop, so the engine never waits on the
+ * the background, in batches at most EVENT_BATCH_MS old, so the engine never waits on the
  * database between nodes. Index 0 is `execution:created`, written with the execution itself,
  * so the engine's events start at 1. Writes are idempotent per index: a replay after a crash
  * numbers its events alike and rewrites nothing.
@@ -12,7 +15,7 @@ export class EventWriter {
   private nextIndex = 1;
   private queued: ExecutionEvent[] = [];
   private writing: Promise<void> = Promise.resolve();
-  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
   private stopped = false;
 
@@ -25,20 +28,19 @@ export class EventWriter {
   emit = (event: EngineEvent): void => {
     if (this.stopped) return;
     this.queued.push({ ...event, index: this.nextIndex++, timestamp: new Date().toISOString() });
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
       this.writing = this.writing.then(() => this.writeQueued()).catch((error: unknown) => {
         this.failure ??= error;
       });
-    });
+    }, EVENT_BATCH_MS);
   };
 
   /** Drops every later event: this run no longer owns the execution's history. */
   stop(): void {
     this.stopped = true;
     this.queued = [];
+    clearTimeout(this.timer);
   }
 
   /**
@@ -46,6 +48,8 @@ export class EventWriter {
    * to write with the execution's end in one statement. Rejects if any write failed.
    */
   async drain(): Promise<ExecutionEvent[]> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     await this.writing;
     if (this.failure !== undefined) throw this.failure;
     const rest = this.queued;
