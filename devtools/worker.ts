@@ -4,7 +4,7 @@ import path from 'node:path';
 
 export interface WorkerProcess {
   process: ChildProcess;
-  /** Resolves once the worker has logged that it is ready (LOG_LEVEL info or lower). */
+  /** Resolves once the worker says it is ready (a message on the IPC channel). */
   ready: Promise<void>;
   /** SIGTERM (graceful) or SIGKILL (a crash); resolves when the process is gone. */
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -29,14 +29,15 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     cwd: projectRoot,
     // Its own process group: a Ctrl-C at the terminal reaches only the parent, which stops it.
     detached: true,
-    stdio: ['ignore', 'pipe', options.stdio === 'inherit' ? 'inherit' : 'pipe'],
+    stdio: ['ignore', options.stdio === 'inherit' ? 'inherit' : 'pipe', options.stdio === 'inherit' ? 'inherit' : 'pipe', 'ipc'],
     env: { ...process.env, ...options.env, DATABASE_URL: options.databaseUrl },
   });
+  // Piped output is drained so a chatty worker never blocks on a full pipe.
+  child.stdout?.resume();
+  child.stderr?.resume();
   const ready = new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const text = chunk.toString();
-      if (options.stdio === 'inherit') process.stdout.write(text);
-      if (text.includes('"worker ready"')) resolve();
+    child.on('message', (message: { type?: string }) => {
+      if (message?.type === 'ready') resolve();
     });
     child.once('exit', (code) => reject(new Error(`worker exited with code ${code} before it was ready`)));
   });

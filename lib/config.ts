@@ -42,6 +42,8 @@ export interface FireflowConfig {
   queuePollMs: number;
   /** Worker: port of its /health and /ready endpoints (WORKER_HEALTH_PORT). Default 8080; 0 turns them off. */
   workerHealthPort: number;
+  /** Worker: how long its own statements wait out a database outage (WORKER_DB_RETRY_MS). Default 300000. */
+  workerDbRetryMs: number;
   /** Worker: timeout of executions whose flow sets none (EXECUTION_TIMEOUT_MS). Default 86400000. */
   executionTimeoutMs: number;
   /** Local stack: port of the HTTP API (HTTP_PORT). Default 3000. */
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
       QUEUE_POLL_MS: z._default(integerSetting(5), 20),
       WORKER_HEALTH_PORT: z._default(integerSetting(0, 65535), 8080),
       EXECUTION_TIMEOUT_MS: z._default(integerSetting(1000), 86_400_000),
+      WORKER_DB_RETRY_MS: z._default(integerSetting(0), 300_000),
       HTTP_PORT: z._default(integerSetting(1, 65535), 3000),
       LAMBDA_PORT: z._default(integerSetting(1, 65535), 3002),
     }),
@@ -109,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
     queuePollMs: raw.QUEUE_POLL_MS,
     workerHealthPort: raw.WORKER_HEALTH_PORT,
     executionTimeoutMs: raw.EXECUTION_TIMEOUT_MS,
+    workerDbRetryMs: raw.WORKER_DB_RETRY_MS,
     httpPort: raw.HTTP_PORT,
     lambdaPort: raw.LAMBDA_PORT,
     inLambda,

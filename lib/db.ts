@@ -35,6 +35,38 @@ export function sharedPool(): Pool {
   return processPool;
 }
 
+const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
+const TRANSIENT_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+const TRANSIENT_MESSAGE = /Connection terminated|not queryable|timeout exceeded when trying to connect/i;
+
+/** A failure that says the database was away, not that the statement was wrong. */
+export function isTransientDbError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_ERRNOS.has(code))) || TRANSIENT_MESSAGE.test(error.message);
+}
+
+/**
+ * The same pool, whose `query` retries transient failures (the database restarting, a failover)
+ * with backoff for up to `maxMs`. Only for idempotent statements: a statement may have committed
+ * just before its connection broke.
+ */
+export function retryingTransientErrors(pool: Pool, maxMs: number): Pool {
+  const query = async (...args: unknown[]) => {
+    const deadline = Date.now() + maxMs;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        return await (pool.query as (...queryArgs: unknown[]) => Promise<unknown>)(...args);
+      } catch (error) {
+        if (!isTransientDbError(error) || Date.now() + delay > deadline) throw error;
+        logger.warn('database unavailable; retrying', { error, retryInMs: delay });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
+  return new Proxy(pool, { get: (target, property, receiver) => (property === 'query' ? query : Reflect.get(target, property, receiver)) });
+}
+
 /** True when the database answers a trivial query within `timeoutMs`. */
 export async function databaseAnswers(pool: Pool, timeoutMs = 2_000): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { config } from '../lib/config.js';
-import { sharedPool } from '../lib/db.js';
+import { retryingTransientErrors, sharedPool } from '../lib/db.js';
 import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';
 import { logger } from '../lib/logger.js';
 import { DBOSExecutionWorker } from '../lib/worker/DBOSExecutionWorker.js';
@@ -8,7 +8,8 @@ import { onShutdown } from '../lib/shutdown.js';
 
 // One worker process (the ECS task's command): DATABASE_URL, WORKER_ID and the other settings
 // of lib/config.ts. SIGTERM stops it gracefully (ECS gives 120 s).
-const worker = new DBOSExecutionWorker(new PostgresExecutionStore(sharedPool()), null);
+// The worker's statements are idempotent, so they may wait out a database restart or failover.
+const worker = new DBOSExecutionWorker(new PostgresExecutionStore(retryingTransientErrors(sharedPool(), config().workerDbRetryMs)), null);
 await worker.start();
 
 const { workerHealthPort } = config();
@@ -28,3 +29,5 @@ onShutdown(async () => {
   await sharedPool().end();
 });
 logger.info('worker ready', { executorId: worker.getExecutorId(), healthPort: workerHealthPort || null });
+// A parent that spawned this worker with an IPC channel (tests, npm start) learns it is ready.
+process.send?.({ type: 'ready' });

@@ -27,7 +27,7 @@ await DBOS.registerQueue(BARE_QUEUE, {
   minPollingIntervalMs: settings.queuePollMs,
   onConflict: 'always_update',
 } as Parameters<typeof DBOS.registerQueue>[1]);
-process.stdout.write('"worker ready"\n');
+process.send?.({ type: 'ready' });
 const stop = async () => {
   await DBOS.shutdown();
   process.exit(0);

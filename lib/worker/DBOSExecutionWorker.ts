@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { DBOS, DBOSClient, Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
 import { config } from '../config.js';
-import { requireDatabaseUrl, sharedPool, type Pool } from '../db.js';
+import { requireDatabaseUrl, retryingTransientErrors, sharedPool, type Pool } from '../db.js';
 import type { StepRunner } from '../engine/types.js';
 import { ExecutionService } from '../executions/ExecutionService.js';
 import type { ExecutionRecord, IExecutionStore } from '../executions/types.js';
@@ -21,6 +21,7 @@ export interface DBOSExecutionWorkerOptions {
   /** DBOS executor ID. Default WORKER_ID, else the ECS task ID, else host-pid. */
   executorId?: string;
   databaseUrl?: string;
+  /** The pool of the worker's own statements. Default: the process's pool, retrying through outages. */
   pool?: Pool;
 }
 
@@ -84,7 +85,7 @@ export class DBOSExecutionWorker {
     private readonly options: DBOSExecutionWorkerOptions = {},
   ) {
     this.databaseUrl = requireDatabaseUrl(options.databaseUrl ?? config().databaseUrl);
-    this.pool = options.pool ?? sharedPool();
+    this.pool = options.pool ?? retryingTransientErrors(sharedPool(), config().workerDbRetryMs);
     this.service =
       executionService ??
       new ExecutionService({ flows: new PostgresFlowStore(this.pool), store, flowLock: sharedLockService(), flowTimeoutMs: config().executionTimeoutMs });
@@ -200,7 +201,8 @@ export class DBOSExecutionWorker {
     }
     await DBOS.launch();
     await DBOS.registerQueue(EXECUTION_QUEUE_NAME, queueSettings);
-    this.registry = new WorkerRegistry(this.pool, this.executorId, settings.appVersion);
+    // Heartbeats do not wait out outages: the next beat simply tries again.
+    this.registry = new WorkerRegistry(this.options.pool ?? sharedPool(), this.executorId, settings.appVersion);
     await this.registry.beat();
     this.running = true;
     this.timers.push(setInterval(() => void this.heartbeat(), settings.workerHeartbeatMs).unref());
