@@ -6,8 +6,8 @@ export interface WorkerProcess {
   process: ChildProcess;
   /** Resolves once the worker says it is ready (a message on the IPC channel). */
   ready: Promise<void>;
-  /** SIGTERM (graceful) or SIGKILL (a crash); resolves when the process is gone. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM (graceful, SIGKILL after `graceMs`) or SIGKILL (a crash); resolves when the process is gone. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
 }
 
 const projectRoot = path.resolve(import.meta.dirname, '..');
@@ -45,11 +45,13 @@ export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   return {
     process: child,
     ready,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+    async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((resolve) => child.once('exit', resolve));
       child.kill(signal);
+      const forced = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await gone;
+      clearTimeout(forced);
     },
   };
 }

@@ -1,12 +1,19 @@
 import { logger } from './logger.js';
 
-/** Runs `cleanup` once on SIGINT or SIGTERM, then exits. A second signal exits at once. */
-export function onShutdown(cleanup: () => Promise<void>): void {
+/**
+ * Runs `cleanup` once on SIGINT or SIGTERM, then exits. A second signal exits at once, and so
+ * does a cleanup still running after `deadlineMs`.
+ */
+export function onShutdown(cleanup: () => Promise<void>, deadlineMs = 30_000): void {
   let stopping = false;
   const handle = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info('stopping', { signal });
+    setTimeout(() => {
+      logger.error('clean stop took too long; exiting', { deadlineMs });
+      process.exit(1);
+    }, deadlineMs).unref();
     cleanup().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -23,11 +23,14 @@ const health =
         })
         .listen(workerHealthPort);
 
+const { workerStopTimeoutMs } = config();
 onShutdown(async () => {
   health?.close();
   await worker.stop();
   await sharedPool().end();
-});
+}, workerStopTimeoutMs + 10_000);
+// Spawned by a parent (npm start, tests): stop when it goes away, never outlive it.
+process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 logger.info('worker ready', { executorId: worker.getExecutorId(), healthPort: workerHealthPort || null });
 // A parent that spawned this worker with an IPC channel (tests, npm start) learns it is ready.
 process.send?.({ type: 'ready' });
