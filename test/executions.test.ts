@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { BUILT_IN_NODE_TYPES, NodeRegistry } from '../lib/flows/nodes/registry.js';
 import type { NodeType } from '../lib/flows/nodes/types.js';
+import { doublingFlow, ordersSyncFlow, subflowCallerFlow } from './support/fixtures.js';
 import { eventTrail, flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
 import { uniqueKey } from './support/stack.js';
 
@@ -88,26 +89,7 @@ describe('determinism', () => {
 describe('lock nodes', () => {
   it('runs the critical section of the spec example and releases the lock', async () => {
     const lockKey = uniqueKey('orders');
-    const { execution, events } = await kit.runDefinition(
-      {
-        name: 'Orders sync',
-        nodes: [
-          { id: 'in', type: 'FlowInputNode' },
-          { id: 'lock', type: 'FFDBLockAcquireNode', inputs: { lockKey, lockTtlMs: 30000, waitTimeoutMs: 5000 } },
-          { id: 'shape', type: 'TransformNode', inputs: { expression: '$count(items)' } },
-          { id: 'unlock', type: 'FFDBLockReleaseNode', inputs: { lockKey } },
-          { id: 'out', type: 'FlowOutputNode' },
-        ],
-        edges: [
-          { from: 'in.value', to: 'shape.input' },
-          { from: 'lock.__success', to: 'shape.__execute' },
-          { from: 'lock.lockId', to: 'unlock.lockId' },
-          { from: 'shape.__success', to: 'unlock.__execute' },
-          { from: 'shape.result', to: 'out.value' },
-        ],
-      },
-      { items: [1, 2, 3] },
-    );
+    const { execution, events } = await kit.runDefinition(ordersSyncFlow(lockKey), { items: [1, 2, 3] });
     expect(execution).toMatchObject({ status: 'completed', output: 3 });
     const lockOutputs = events.find((event) => event.type === 'node:completed' && event.nodeId === 'lock')?.data as { outputs: Record<string, unknown> };
     expect(lockOutputs.outputs).toEqual({ acquired: true, lockId: expect.any(String), fencingToken: expect.any(Number) });
@@ -121,32 +103,8 @@ describe('subflows', () => {
   it('runs a child execution and records parent, root and depth', async () => {
     const service = kit.service();
     const childId = uniqueFlowId('child');
-    await service.saveFlow(childId, {
-      nodes: [
-        { id: 'in', type: 'FlowInputNode' },
-        { id: 'double', type: 'TransformNode', inputs: { expression: '$ * 2' } },
-        { id: 'out', type: 'FlowOutputNode' },
-      ],
-      edges: [
-        { from: 'in.value', to: 'double.input' },
-        { from: 'double.result', to: 'out.value' },
-      ],
-    });
-    const { execution } = await kit.runDefinition(
-      {
-        nodes: [
-          { id: 'in', type: 'FlowInputNode' },
-          { id: 'call', type: 'SubflowNode', inputs: { flowId: childId } },
-          { id: 'out', type: 'FlowOutputNode' },
-        ],
-        edges: [
-          { from: 'in.value', to: 'call.input' },
-          { from: 'call.output', to: 'out.value' },
-        ],
-      },
-      21,
-      { service },
-    );
+    await service.saveFlow(childId, doublingFlow());
+    const { execution } = await kit.runDefinition(subflowCallerFlow(childId), 21, { service });
     expect(execution).toMatchObject({ status: 'completed', output: 42, depth: 0, parentExecutionId: null, rootExecutionId: execution.executionId });
     const children = await kit.store.listChildren(execution.executionId);
     expect(children).toHaveLength(1);

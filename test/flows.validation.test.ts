@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../lib/errors.js';
 import { compileFlow } from '../lib/flows/compile.js';
 import { NodeRegistry } from '../lib/flows/nodes/registry.js';
+import { ordersSyncFlow } from './support/fixtures.js';
 
 const registry = new NodeRegistry();
 
@@ -81,26 +82,7 @@ describe('saving a flow validates everything and lists every problem', () => {
   });
 
   it('accepts the flow of the spec and orders its nodes topologically', () => {
-    const flow = compileFlow(
-      {
-        name: 'Orders sync',
-        nodes: [
-          { id: 'in', type: 'FlowInputNode' },
-          { id: 'lock', type: 'FFDBLockAcquireNode', inputs: { lockKey: 'orders', lockTtlMs: 30000, waitTimeoutMs: 5000 } },
-          { id: 'shape', type: 'TransformNode', inputs: { expression: '$count(items)' } },
-          { id: 'unlock', type: 'FFDBLockReleaseNode', inputs: { lockKey: 'orders' } },
-          { id: 'out', type: 'FlowOutputNode' },
-        ],
-        edges: [
-          { from: 'in.value', to: 'shape.input' },
-          { from: 'lock.__success', to: 'shape.__execute' },
-          { from: 'lock.lockId', to: 'unlock.lockId' },
-          { from: 'shape.__success', to: 'unlock.__execute' },
-          { from: 'shape.result', to: 'out.value' },
-        ],
-      },
-      registry,
-    );
+    const flow = compileFlow(ordersSyncFlow(), registry);
     expect(flow.nodes.map((node) => node.id)).toEqual(['in', 'lock', 'shape', 'unlock', 'out']);
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkerProcess, type WorkerProcess } from '../devtools/worker.js';
 import type { ExecutionRecord } from '../lib/executions/types.js';
 import { ExecutionQueue } from '../lib/worker/ExecutionQueue.js';
+import { doublingFlow, subflowCallerFlow } from './support/fixtures.js';
 import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
 import { databaseUrl } from './support/stack.js';
 
@@ -164,31 +165,9 @@ describe('DBOSExecutionWorker in its own process', () => {
     await worker(`w-subflow-${Date.now()}`).ready;
     const service = kit.service();
     const childId = uniqueFlowId('child');
-    await service.saveFlow(childId, {
-      nodes: [
-        { id: 'in', type: 'FlowInputNode' },
-        { id: 'nap', type: 'SleepNode', inputs: { ms: 20 } },
-        { id: 'double', type: 'TransformNode', inputs: { expression: '$ * 2' } },
-        { id: 'out', type: 'FlowOutputNode' },
-      ],
-      edges: [
-        { from: 'in.value', to: 'double.input' },
-        { from: 'nap.__success', to: 'double.__execute' },
-        { from: 'double.result', to: 'out.value' },
-      ],
-    });
+    await service.saveFlow(childId, doublingFlow(20));
     const parentId = uniqueFlowId('parent');
-    await service.saveFlow(parentId, {
-      nodes: [
-        { id: 'in', type: 'FlowInputNode' },
-        { id: 'call', type: 'SubflowNode', inputs: { flowId: childId } },
-        { id: 'out', type: 'FlowOutputNode' },
-      ],
-      edges: [
-        { from: 'in.value', to: 'call.input' },
-        { from: 'call.output', to: 'out.value' },
-      ],
-    });
+    await service.saveFlow(parentId, subflowCallerFlow(childId));
     const { execution } = await service.start(parentId, { input: 21 });
     await queue.enqueue(execution.executionId);
     expect(await ended(execution.executionId)).toMatchObject({ status: 'completed', output: 42 });
