@@ -16,3 +16,5 @@ export type { ExecutionEvent, ExecutionRecord, ExecutionStatus, IExecutionStore 
 export { DBOSExecutionWorker, type DBOSExecutionWorkerOptions } from './worker/DBOSExecutionWorker.js';
 export { ExecutionQueue } from './worker/ExecutionQueue.js';
 export { EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } from './worker/names.js';
+export { LambdaFlowLockService, type FireflowClientOptions } from './client/LambdaFlowLockService.js';
+export { invokeFireflow, RemoteFunctionError } from './client/invoke.js';
