@@ -14,8 +14,9 @@ const esbuildOptions = {
   platform: 'node',
   format: 'esm',
   mainFields: ['module', 'main'],
-  // pg's optional native binding is never used.
-  external: ['pg-native'],
+  // Optional dependencies loaded only on paths FireFlow never takes: pg's native binding, and
+  // the DBOS SDK's OTLP and winston logging (required lazily; not installed).
+  external: ['pg-native', '@opentelemetry/*', 'winston', 'winston-transport'],
   banner: {
     // Bundled CommonJS dependencies call require() for Node built-ins.
     js: "import { createRequire as __fireflowCreateRequire } from 'node:module'; const require = __fireflowCreateRequire(import.meta.url);",

@@ -18,3 +18,5 @@ export { ExecutionQueue } from './worker/ExecutionQueue.js';
 export { EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } from './worker/names.js';
 export { LambdaFlowLockService, type FireflowClientOptions } from './client/LambdaFlowLockService.js';
 export { invokeFireflow, RemoteFunctionError } from './client/invoke.js';
+export { FireflowClient, type StartOptions } from './client/FireflowClient.js';
+export { ExecutionApi, type StartAnswer } from './executions/ExecutionApi.js';

@@ -13,10 +13,10 @@ beforeAll(async () => {
 
 const resourcesOfType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
 
-it('packages every lock function on nodejs22.x with its own bundle', async () => {
+it('packages every function on nodejs22.x with its own bundle', async () => {
   const functions = resourcesOfType('AWS::Lambda::Function');
   const names = functions.map((fn) => fn.Properties.FunctionName);
-  for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'health']) {
+  for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'startExecution', 'getExecution', 'cancelExecution', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'health']) {
     expect(names).toContain(`fireflow-dev-${key}`);
   }
   for (const fn of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');

@@ -14,10 +14,12 @@ let server: http.Server;
 let baseUrl: string;
 const hits = new Map<string, number>();
 const workers: WorkerProcess[] = [];
+const RELEASE = 'worker-test';
 
 beforeAll(async () => {
   kit = flowKit();
-  queue = await ExecutionQueue.create(databaseUrl());
+  // A release of its own, so that only this file's workers (not the suite's) take its executions.
+  queue = await ExecutionQueue.create(databaseUrl(), 2, RELEASE);
   // Counts requests per path: the side effects that must happen exactly once.
   server = http.createServer((request, response) => {
     hits.set(request.url ?? '', (hits.get(request.url ?? '') ?? 0) + 1);
@@ -40,7 +42,7 @@ afterAll(async () => {
 function worker(id: string, env: Record<string, string> = {}): WorkerProcess {
   const started = startWorkerProcess({
     databaseUrl: databaseUrl(),
-    env: { WORKER_ID: id, WORKER_HEALTH_PORT: '0', WORKER_HEARTBEAT_MS: '300', WORKER_DEAD_AFTER_MS: '2000', LOG_LEVEL: 'info', QUEUE_POLL_MS: '50', ...env },
+    env: { APP_VERSION: RELEASE, WORKER_ID: id, WORKER_HEALTH_PORT: '0', WORKER_HEARTBEAT_MS: '300', WORKER_DEAD_AFTER_MS: '2000', LOG_LEVEL: 'info', QUEUE_POLL_MS: '50', ...env },
   });
   workers.push(started);
   return started;

@@ -7,17 +7,23 @@ import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } 
  * flows themselves. The workflow ID is the execution ID, so enqueuing twice runs once.
  */
 export class ExecutionQueue {
-  private constructor(private readonly client: DBOSClient) {}
+  private constructor(
+    private readonly client: DBOSClient,
+    private readonly appVersion: string,
+  ) {}
 
-  /** At most `poolSize` connections (2 suits a Lambda). */
-  static async create(databaseUrl: string, poolSize = 2): Promise<ExecutionQueue> {
+  /**
+   * At most `poolSize` connections (1 or 2 suits a Lambda). Executions go to the workers of
+   * `appVersion` (default APP_VERSION): DBOS hands a workflow only to workers of its version.
+   */
+  static async create(databaseUrl: string, poolSize = 2, appVersion = config().appVersion): Promise<ExecutionQueue> {
     const client = await DBOSClient.create({ systemDatabaseUrl: databaseUrl, applicationName: DBOS_APPLICATION_NAME, systemDatabasePoolSize: poolSize });
-    return new ExecutionQueue(client);
+    return new ExecutionQueue(client, appVersion);
   }
 
   async enqueue(executionId: string): Promise<void> {
     await this.client.enqueue(
-      { queueName: EXECUTION_QUEUE_NAME, workflowName: EXECUTION_WORKFLOW_NAME, workflowID: executionId, appVersion: config().appVersion },
+      { queueName: EXECUTION_QUEUE_NAME, workflowName: EXECUTION_WORKFLOW_NAME, workflowID: executionId, appVersion: this.appVersion },
       executionId,
     );
   }

@@ -8,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { startOffline } from '../../devtools/offline.js';
 import { freePort } from '../../devtools/ports.js';
 import { startLocalPostgres } from '../../devtools/postgres.js';
+import { startWorkerProcess } from '../../devtools/worker.js';
 import { migrate } from '../../lib/migrate.js';
 
 declare module 'vitest' {
@@ -53,11 +54,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
       stdio: 'ignore',
       env: { LOG_LEVEL: 'error' },
     });
+    // One worker for the executions the Lambdas enqueue.
+    const worker = startWorkerProcess({
+      databaseUrl,
+      env: { WORKER_ID: 'test-suite-worker', WORKER_HEALTH_PORT: '0', LAMBDA_ENDPOINT: offline.lambdaEndpoint },
+    });
+    await worker.ready;
     project.provide('databaseUrl', databaseUrl);
     project.provide('httpUrl', offline.httpUrl);
     project.provide('lambdaEndpoint', offline.lambdaEndpoint);
     project.provide('packageDir', packageDir);
     return async () => {
+      await worker.stop();
       await offline.stop();
       await postgres?.stop();
       await rm(packageDir, { recursive: true, force: true });

@@ -1,0 +1,46 @@
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { StartAnswer } from '../executions/ExecutionApi.js';
+import type { ExecutionRecord } from '../executions/types.js';
+import { invokeFireflow } from './invoke.js';
+import { resolveClientOptions, type FireflowClientOptions } from './LambdaFlowLockService.js';
+
+export interface StartOptions {
+  input?: unknown;
+  /** The same key for the same flow answers the same execution. */
+  idempotencyKey?: string;
+}
+
+/** Lambda's limit less room to answer: the longest a synchronous start may wait. */
+const MAX_WAIT_MS = 870_000;
+
+/**
+ * FireFlow for other Lambdas, over `@aws-sdk/client-lambda`: start executions (and wait for them,
+ * Step Functions style), read and cancel them. Failures arrive as typed errors
+ * (ValidationError, NotFoundError, ConflictError).
+ */
+export class FireflowClient {
+  private readonly lambda: LambdaClient;
+  private readonly prefix: string;
+
+  constructor(options: FireflowClientOptions = {}) {
+    ({ lambda: this.lambda, prefix: this.prefix } = resolveClientOptions(options));
+  }
+
+  /** Enqueues an execution and answers at once: `{executionId, status}`. */
+  startExecution(flowId: string, options: StartOptions = {}): Promise<StartAnswer> {
+    return invokeFireflow(this.lambda, `${this.prefix}startExecution`, { flowId, ...options, waitMs: 0 });
+  }
+
+  /** Starts an execution and waits up to `waitMs` for its end: the answer carries `output` or `error` once ended. */
+  startExecutionAndWait(flowId: string, options: StartOptions & { waitMs?: number } = {}): Promise<StartAnswer> {
+    return invokeFireflow(this.lambda, `${this.prefix}startExecution`, { flowId, ...options, waitMs: options.waitMs ?? MAX_WAIT_MS });
+  }
+
+  getExecution(executionId: string): Promise<ExecutionRecord> {
+    return invokeFireflow(this.lambda, `${this.prefix}getExecution`, { executionId });
+  }
+
+  cancelExecution(executionId: string, reason?: string): Promise<ExecutionRecord> {
+    return invokeFireflow(this.lambda, `${this.prefix}cancelExecution`, { executionId, ...(reason === undefined ? {} : { reason }) });
+  }
+}

@@ -1,0 +1,106 @@
+import { config } from '../config.js';
+import { requireDatabaseUrl, sharedPool } from '../db.js';
+import { NotFoundError } from '../errors.js';
+import { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
+import { sharedLockService } from '../locks/shared.js';
+import { ExecutionQueue } from '../worker/ExecutionQueue.js';
+import { ExecutionService } from './ExecutionService.js';
+import { PostgresExecutionStore } from './PostgresExecutionStore.js';
+import { ENDED_STATUSES, type ExecutionRecord } from './types.js';
+
+/** What starting answers: the record's essentials, with the output or error when it ended in time. */
+export interface StartAnswer {
+  executionId: string;
+  status: ExecutionRecord['status'];
+  output?: unknown;
+  error?: ExecutionRecord['error'];
+}
+
+export interface StartCommand {
+  flowId: string;
+  input?: unknown;
+  idempotencyKey?: string;
+  waitMs: number;
+}
+
+const WAIT_POLL_MS = 50;
+const CANCEL_WAIT_MS = 3_000;
+
+/**
+ * What the Lambdas do with executions: create and enqueue them for the workers (never run them),
+ * wait for their end, read and cancel them.
+ */
+export class ExecutionApi {
+  constructor(
+    private readonly service: ExecutionService,
+    private readonly store: PostgresExecutionStore,
+    private readonly queue: ExecutionQueue,
+  ) {}
+
+  async start(command: StartCommand): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    const started = await this.service.start(command.flowId, {
+      input: command.input ?? null,
+      ...(command.idempotencyKey === undefined ? {} : { idempotencyKey: command.idempotencyKey }),
+    });
+    // Enqueuing again is harmless (the workflow ID is the execution ID), so a retried request
+    // that finds its execution still `created` makes sure it is queued.
+    if (started.execution.status === 'created') await this.queue.enqueue(started.execution.executionId);
+    const execution = command.waitMs > 0 ? await this.waitForEnd(started.execution.executionId, command.waitMs) : started.execution;
+    return { execution, created: started.created };
+  }
+
+  async get(executionId: string): Promise<ExecutionRecord> {
+    const execution = await this.store.get(executionId);
+    if (!execution) throw new NotFoundError(`execution ${executionId} does not exist`);
+    return execution;
+  }
+
+  /**
+   * Cancels the workflow and answers the record: `stopped` at once if it had not started, else
+   * once its worker has stopped it (it notices within about a second). An ended execution is
+   * answered unchanged.
+   */
+  async cancel(executionId: string, reason = 'cancelled'): Promise<ExecutionRecord> {
+    const execution = await this.get(executionId);
+    if (ENDED_STATUSES.includes(execution.status)) return execution;
+    await this.queue.cancel(executionId);
+    const current = await this.service.cancel(executionId, reason);
+    return ENDED_STATUSES.includes(current.status) ? current : this.waitForEnd(executionId, CANCEL_WAIT_MS);
+  }
+
+  /** The record once it has ended, or as it stands when `waitMs` has passed. */
+  async waitForEnd(executionId: string, waitMs: number): Promise<ExecutionRecord> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const execution = await this.get(executionId);
+      if (ENDED_STATUSES.includes(execution.status) || Date.now() >= deadline) return execution;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, Math.max(1, deadline - Date.now()))));
+    }
+  }
+}
+
+export function startAnswer(execution: ExecutionRecord): StartAnswer {
+  const ended = ENDED_STATUSES.includes(execution.status);
+  return {
+    executionId: execution.executionId,
+    status: execution.status,
+    ...(ended ? { output: execution.output, error: execution.error } : {}),
+  };
+}
+
+let shared: Promise<ExecutionApi> | undefined;
+
+/** The API of this warm Lambda: the process pool (1 connection) and a DBOSClient (1 connection). */
+export function sharedExecutionApi(): Promise<ExecutionApi> {
+  shared ??= (async () => {
+    const pool = sharedPool();
+    const store = new PostgresExecutionStore(pool);
+    const service = new ExecutionService({ flows: new PostgresFlowStore(pool), store, flowLock: sharedLockService() });
+    const queue = await ExecutionQueue.create(requireDatabaseUrl(config().databaseUrl), 1);
+    return new ExecutionApi(service, store, queue);
+  })().catch((error: unknown) => {
+    shared = undefined;
+    throw error;
+  });
+  return shared;
+}
