@@ -16,7 +16,7 @@ const resourcesOfType = (type: string) => Object.values(template.Resources).filt
 it('packages every function on nodejs22.x with its own bundle', async () => {
   const functions = resourcesOfType('AWS::Lambda::Function');
   const names = functions.map((fn) => fn.Properties.FunctionName);
-  for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'startExecution', 'getExecution', 'cancelExecution', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'health']) {
+  for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'startExecution', 'getExecution', 'cancelExecution', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'httpSaveFlow', 'httpGetFlow', 'httpListFlows', 'httpStartExecution', 'httpListExecutions', 'httpGetExecution', 'httpListEvents', 'httpCancelExecution', 'health']) {
     expect(names).toContain(`fireflow-dev-${key}`);
   }
   for (const fn of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');
@@ -24,7 +24,7 @@ it('packages every function on nodejs22.x with its own bundle', async () => {
   expect(zips).toHaveLength(functions.length);
 });
 
-it('declares the lock routes on the HTTP API and the janitor schedule', () => {
+it('declares every route of the HTTP API and the janitor schedule', () => {
   const routes = resourcesOfType('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey);
   expect(routes).toEqual(
     expect.arrayContaining([
@@ -32,6 +32,14 @@ it('declares the lock routes on the HTTP API and the janitor schedule', () => {
       'POST /locks/{lockKey}/release',
       'POST /locks/{lockKey}/extend',
       'GET /locks/{lockKey}',
+      'PUT /flows/{flowId}',
+      'GET /flows/{flowId}',
+      'GET /flows',
+      'POST /flows/{flowId}/executions',
+      'GET /flows/{flowId}/executions',
+      'GET /executions/{executionId}',
+      'GET /executions/{executionId}/events',
+      'POST /executions/{executionId}/cancel',
       'GET /health',
     ]),
   );

@@ -6,7 +6,7 @@ import { sharedLockService } from '../locks/shared.js';
 import { ExecutionQueue } from '../worker/ExecutionQueue.js';
 import { ExecutionService } from './ExecutionService.js';
 import { PostgresExecutionStore } from './PostgresExecutionStore.js';
-import { ENDED_STATUSES, type ExecutionRecord } from './types.js';
+import { ENDED_STATUSES, type ExecutionEvent, type ExecutionPage, type ExecutionRecord } from './types.js';
 
 /** What starting answers: the record's essentials, with the output or error when it ended in time. */
 export interface StartAnswer {
@@ -23,7 +23,16 @@ export interface StartCommand {
   waitMs: number;
 }
 
+export interface EventsPage {
+  events: ExecutionEvent[];
+  /** The index to pass as `after` next time. */
+  nextAfter: number;
+  /** True once the execution has ended and every event was returned. */
+  done: boolean;
+}
+
 const WAIT_POLL_MS = 50;
+const EVENTS_PAGE = 1_000;
 const CANCEL_WAIT_MS = 3_000;
 
 /**
@@ -32,10 +41,29 @@ const CANCEL_WAIT_MS = 3_000;
  */
 export class ExecutionApi {
   constructor(
-    private readonly service: ExecutionService,
+    readonly service: ExecutionService,
+    readonly flows: PostgresFlowStore,
     private readonly store: PostgresExecutionStore,
     private readonly queue: ExecutionQueue,
   ) {}
+
+  listByFlow(flowId: string, page: { limit: number; cursor?: string }): Promise<ExecutionPage> {
+    return this.store.listByFlow(flowId, page);
+  }
+
+  /** Events after index `after`; with `waitMs`, waits for the first new one (long poll). */
+  async events(executionId: string, after: number, waitMs: number): Promise<EventsPage> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const execution = await this.get(executionId);
+      const ended = ENDED_STATUSES.includes(execution.status);
+      const events = await this.store.listEvents(executionId, after, EVENTS_PAGE);
+      if (events.length > 0 || ended || Date.now() >= deadline) {
+        return { events, nextAfter: events.at(-1)?.index ?? after, done: ended && events.length < EVENTS_PAGE };
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS * 2, Math.max(1, deadline - Date.now()))));
+    }
+  }
 
   async start(command: StartCommand): Promise<{ execution: ExecutionRecord; created: boolean }> {
     const started = await this.service.start(command.flowId, {
@@ -95,9 +123,10 @@ export function sharedExecutionApi(): Promise<ExecutionApi> {
   shared ??= (async () => {
     const pool = sharedPool();
     const store = new PostgresExecutionStore(pool);
-    const service = new ExecutionService({ flows: new PostgresFlowStore(pool), store, flowLock: sharedLockService() });
+    const flows = new PostgresFlowStore(pool);
+    const service = new ExecutionService({ flows, store, flowLock: sharedLockService() });
     const queue = await ExecutionQueue.create(requireDatabaseUrl(config().databaseUrl), 1);
-    return new ExecutionApi(service, store, queue);
+    return new ExecutionApi(service, flows, store, queue);
   })().catch((error: unknown) => {
     shared = undefined;
     throw error;

@@ -42,3 +42,27 @@ export const cancelExecutionSchema = z.object(
   { executionId: executionIdSchema, reason: z.optional(z.string({ error: 'must be a string' }).check(z.maxLength(1_000, { error: 'must be at most 1000 characters' }))) },
   { error: 'must be a JSON object' },
 );
+
+/** A query-string integer in [min, max], `fallback` when absent. */
+const queryInteger = (min: number, max: number, fallback: number) =>
+  z.pipe(
+    z.pipe(z._default(z.string().check(z.regex(/^-?\d{1,16}$/, { error: 'must be an integer' })), String(fallback)), z.transform(Number)),
+    z.number().check(z.minimum(min, { error: `must be at least ${min}` }), z.maximum(max, { error: `must be at most ${max}` })),
+  );
+
+export const startQuerySchema = z.object({ waitMs: queryInteger(0, HTTP_WAIT_MAX_MS, 0) });
+
+export const startBodySchema = z.object(
+  { input: z.optional(z.unknown()), idempotencyKey: z.optional(idempotencyKeySchema) },
+  { error: 'must be a JSON object' },
+);
+
+export const listQuerySchema = z.object({
+  limit: queryInteger(1, 100, 20),
+  cursor: z.optional(z.string().check(z.maxLength(512, { error: 'must be at most 512 characters' }))),
+});
+
+export const eventsQuerySchema = z.object({
+  after: queryInteger(-1, 2_147_483_647, -1),
+  waitMs: queryInteger(0, HTTP_WAIT_MAX_MS, 0),
+});

@@ -58,9 +58,11 @@ export function compileFlow(input: unknown, registry: NodeRegistry): CompiledFlo
   const problem = (field: string, message: string) => problems.push({ field, message });
 
   const byId = new Map<string, CompiledNode>();
+  const seenIds = new Set<string>();
   definition.nodes.forEach((spec, index) => {
     const field = `nodes[${index}]`;
-    if (byId.has(spec.id)) return problem(`${field}.id`, `duplicate node id "${spec.id}"`);
+    if (seenIds.has(spec.id)) return problem(`${field}.id`, `duplicate node id "${spec.id}"`);
+    seenIds.add(spec.id);
     const nodeType = registry.get(spec.type);
     if (!nodeType) return problem(`${field}.type`, `unknown node type "${spec.type}" (known: ${registry.names().join(', ')})`);
     const staticInputs = spec.inputs ?? {};
