@@ -16,7 +16,7 @@ const resourcesOfType = (type: string) => Object.values(template.Resources).filt
 it('packages every function on nodejs22.x with its own bundle', async () => {
   const functions = resourcesOfType('AWS::Lambda::Function');
   const names = functions.map((fn) => fn.Properties.FunctionName);
-  for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'startExecution', 'getExecution', 'cancelExecution', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'httpSaveFlow', 'httpGetFlow', 'httpListFlows', 'httpStartExecution', 'httpListExecutions', 'httpGetExecution', 'httpListEvents', 'httpCancelExecution', 'health']) {
+  for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'startExecution', 'getExecution', 'cancelExecution', 'scheduledTrigger', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'httpSaveFlow', 'httpGetFlow', 'httpListFlows', 'httpStartExecution', 'httpListExecutions', 'httpGetExecution', 'httpListEvents', 'httpCancelExecution', 'health']) {
     expect(names).toContain(`fireflow-dev-${key}`);
   }
   for (const fn of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');
@@ -44,7 +44,7 @@ it('declares every route of the HTTP API and the janitor schedule', () => {
     ]),
   );
   const schedules = resourcesOfType('AWS::Events::Rule').map((rule) => rule.Properties.ScheduleExpression);
-  expect(schedules).toContain('rate(5 minutes)');
+  expect(schedules).toEqual(expect.arrayContaining(['rate(5 minutes)', 'rate(1 hour)']));
 });
 
 it("declares the worker's ECS resources: a Fargate task that gets 120 s to stop, its service, roles and logs", () => {

@@ -66,3 +66,13 @@ export const eventsQuerySchema = z.object({
   after: queryInteger(-1, 2_147_483_647, -1),
   waitMs: queryInteger(0, HTTP_WAIT_MAX_MS, 0),
 });
+
+/** What a schedule tick carries: the flow, its input, and the tick's fire time (EventBridge `time`). */
+export const scheduledTickSchema = z.object(
+  {
+    flowId: flowIdSchema,
+    input: z.optional(z.unknown()),
+    time: z.string({ error: missingOr('must be an ISO-8601 time') }).check(z.iso.datetime({ error: 'must be an ISO-8601 time' })),
+  },
+  { error: 'must be a JSON object' },
+);
