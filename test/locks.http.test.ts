@@ -68,6 +68,8 @@ describe('lock routes over the HTTP API (serverless-offline)', () => {
       ['acquire with waitTimeoutMs negative', 400, 'ValidationError', 'waitTimeoutMs', (k) => http('POST', acquire(k), { json: { lockTtlMs: 1000, waitTimeoutMs: -1 } })],
       ['acquire with an array body', 400, 'ValidationError', 'body', (k) => http('POST', acquire(k), { json: [1, 2] })],
       ['acquire with a string body', 400, 'ValidationError', 'body', (k) => http('POST', acquire(k), { json: 'lock' })],
+      ['acquire with the body false', 400, 'ValidationError', 'body', (k) => http('POST', acquire(k), { rawBody: 'false', contentType: 'application/json' })],
+      ['acquire with the body 0', 400, 'ValidationError', 'body', (k) => http('POST', acquire(k), { rawBody: '0', contentType: 'application/json' })],
       ['acquire with malformed JSON', 400, 'ValidationError', 'body', (k) => http('POST', acquire(k), { rawBody: '{"lockTtlMs":', contentType: 'application/json' })],
       ['acquire with a text body', 415, 'UnsupportedMediaTypeError', undefined, (k) => http('POST', acquire(k), { rawBody: 'lockTtlMs=1', contentType: 'text/plain' })],
       ['acquire with a form body', 415, 'UnsupportedMediaTypeError', undefined, (k) => http('POST', acquire(k), { rawBody: 'a=1', contentType: 'application/x-www-form-urlencoded' })],

@@ -34,7 +34,9 @@ export function httpJsonBody(options: HttpJsonBodyOptions = {}): MiddlewareObj<J
       const { event } = request;
       event.jsonBody = undefined;
       if (event.body === undefined || event.body === null || event.body === '') return;
-      const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+      // API Gateway hands over a string; emulators sometimes hand over the parsed value.
+      const text = typeof event.body === 'string' ? event.body : JSON.stringify(event.body);
+      const raw = event.isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8');
       if (raw.byteLength > maxBytes) {
         throw new PayloadTooLargeError(`request body is ${raw.byteLength} bytes; the limit is ${maxBytes}`);
       }

@@ -1,0 +1,89 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pool } from '../lib/db.js';
+import { uniqueFlowId } from './support/flows.js';
+import { http, invoke, lockRowCount, testPool, uniqueKey } from './support/stack.js';
+
+// Property-based bad input: whatever JSON arrives, every route and function answers a 4xx or a
+// typed error — never a 5xx, never an InternalError — and nothing is written.
+const RUNS = 12;
+const TYPED_ERRORS = ['ValidationError', 'NotFoundError', 'ConflictError'];
+
+let pool: Pool;
+beforeAll(() => {
+  pool = testPool(2);
+});
+afterAll(() => pool.end());
+
+const missingFlow = uniqueFlowId('fuzz-missing');
+const lockKey = uniqueKey('fuzz');
+const anyJson = fc.jsonValue({ maxDepth: 3 });
+const anyText = fc.string({ maxLength: 40 });
+
+async function countExecutions(flowId: string): Promise<number> {
+  const result = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM fireflow_executions WHERE flow_id = $1', [flowId]);
+  return result.rows[0]?.n ?? 0;
+}
+
+describe('HTTP routes never answer bad input with a 5xx', () => {
+  const routes: Array<[label: string, method: string, path: string]> = [
+    ['acquire', 'POST', `/locks/${encodeURIComponent(lockKey)}/acquire`],
+    ['release', 'POST', `/locks/${encodeURIComponent(lockKey)}/release`],
+    ['extend', 'POST', `/locks/${encodeURIComponent(lockKey)}/extend`],
+    ['save flow', 'PUT', `/flows/${missingFlow}`],
+    ['start execution', 'POST', `/flows/${missingFlow}/executions`],
+    ['cancel execution', 'POST', '/executions/fuzz-missing-execution/cancel'],
+  ];
+  it.each(routes)('%s, with any JSON body', async (_label, method, path) => {
+    await fc.assert(
+      fc.asyncProperty(anyJson, async (body) => {
+        const reply = await http(method, path, { rawBody: JSON.stringify(body), contentType: 'application/json' });
+        expect(reply.status).toBeGreaterThanOrEqual(400);
+        expect(reply.status).toBeLessThan(500);
+        expect(reply.body.error.code).toEqual(expect.any(String));
+      }),
+      { numRuns: RUNS },
+    );
+    expect(await lockRowCount(pool, lockKey)).toBe(0);
+    expect(await countExecutions(missingFlow)).toBe(0);
+  });
+
+  it('any path parameter and query string', async () => {
+    await fc.assert(
+      fc.asyncProperty(anyText, anyText, async (segment, query) => {
+        const encoded = encodeURIComponent(segment) || '%20';
+        const q = `?waitMs=${encodeURIComponent(query)}&limit=${encodeURIComponent(query)}&after=${encodeURIComponent(query)}&cursor=${encodeURIComponent(query)}`;
+        for (const path of [`/executions/${encoded}${q}`, `/executions/${encoded}/events${q}`, `/flows/${encoded}${q}`, `/flows/${encoded}/executions${q}`]) {
+          const reply = await http('GET', path);
+          expect(reply.status, path).toBeLessThan(500);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('direct-invoke functions fail bad input with a typed error', () => {
+  const functions = ['acquireLock', 'releaseLock', 'extendLock', 'startExecution', 'getExecution', 'cancelExecution', 'scheduledTrigger'];
+  it.each(functions)('%s, with any JSON payload', async (fn) => {
+    await fc.assert(
+      fc.asyncProperty(anyJson, async (payload) => {
+        const reply = await invoke(fn, payload);
+        expect(reply.functionError).toBeDefined();
+        expect(TYPED_ERRORS).toContain(reply.payload.errorType);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('startExecution with any input, for a flow that does not exist', async () => {
+    await fc.assert(
+      fc.asyncProperty(anyJson, fc.option(anyText, { nil: undefined }), async (input, idempotencyKey) => {
+        const reply = await invoke('startExecution', { flowId: missingFlow, input, ...(idempotencyKey ? { idempotencyKey } : {}) });
+        expect(TYPED_ERRORS).toContain(reply.payload.errorType);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(await countExecutions(missingFlow)).toBe(0);
+  });
+});
