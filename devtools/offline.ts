@@ -29,7 +29,8 @@ const serverlessBin = createRequire(import.meta.url).resolve('serverless/bin/ser
  * process group, and resolves once both ports answer.
  */
 export async function startOffline(options: OfflineOptions): Promise<RunningOffline> {
-  const child = spawn(process.execPath, [serverlessBin, 'offline', 'start', '--stage', 'dev'], {
+  // --noAuth: the local stack is open; deployed, the HTTP API sits behind its authorizer.
+  const child = spawn(process.execPath, [serverlessBin, 'offline', 'start', '--stage', 'dev', '--noAuth'], {
     cwd: projectRoot,
     detached: true,
     stdio: options.stdio ?? 'inherit',

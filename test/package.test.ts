@@ -13,8 +13,9 @@ beforeAll(async () => {
 
 const resourcesOfType = (type: string) => Object.values(template.Resources).filter((resource) => resource.Type === type);
 
-it('packages every function on nodejs22.x with its own bundle', async () => {
+it('packages every function on nodejs22.x with its own bundle, in the database VPC', async () => {
   const functions = resourcesOfType('AWS::Lambda::Function');
+  for (const fn of functions) expect(fn.Properties.VpcConfig).toEqual({ SecurityGroupIds: expect.anything(), SubnetIds: expect.anything() });
   const names = functions.map((fn) => fn.Properties.FunctionName);
   for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'startExecution', 'getExecution', 'cancelExecution', 'scheduledTrigger', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'httpSaveFlow', 'httpGetFlow', 'httpListFlows', 'httpStartExecution', 'httpListExecutions', 'httpGetExecution', 'httpListEvents', 'httpCancelExecution', 'health']) {
     expect(names).toContain(`fireflow-dev-${key}`);
@@ -43,6 +44,9 @@ it('declares every route of the HTTP API and the janitor schedule', () => {
       'GET /health',
     ]),
   );
+  for (const route of resourcesOfType('AWS::ApiGatewayV2::Route')) {
+    expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe(route.Properties.RouteKey === 'GET /health' ? undefined : 'AWS_IAM');
+  }
   const schedules = resourcesOfType('AWS::Events::Rule').map((rule) => rule.Properties.ScheduleExpression);
   expect(schedules).toEqual(expect.arrayContaining(['rate(5 minutes)', 'rate(1 hour)']));
 });
