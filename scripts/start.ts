@@ -47,4 +47,7 @@ FireFlow local stack is running (Ctrl-C stops all of it)
 Try it:
   curl -s -X POST ${offline.httpUrl}/locks/orders/acquire -H 'content-type: application/json' -d '{"lockTtlMs": 30000, "waitTimeoutMs": 0}'
   curl -s ${offline.httpUrl}/locks/orders
+  curl -s -X PUT ${offline.httpUrl}/flows/hello -H 'content-type: application/json' \\
+    -d '{"nodes":[{"id":"in","type":"FlowInputNode"},{"id":"greet","type":"TransformNode","inputs":{"expression":"\\"hello \\" & name"}},{"id":"out","type":"FlowOutputNode"}],"edges":[{"from":"in.value","to":"greet.input"},{"from":"greet.result","to":"out.value"}]}'
+  curl -s -X POST '${offline.httpUrl}/flows/hello/executions?waitMs=5000' -H 'content-type: application/json' -d '{"input":{"name":"world"}}'
 `);
