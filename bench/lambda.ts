@@ -14,10 +14,16 @@ const root = path.resolve(import.meta.dirname, '..');
 const { esbuildOptions } = createRequire(import.meta.url)('../esbuild.config.cjs') as { esbuildOptions: esbuild.BuildOptions };
 const INIT_SAMPLES = 21;
 
-/** Bundles `entry` exactly as a deployed Lambda is bundled; returns the bundle's path. */
+/** Bundles `entry` exactly as a deployed Lambda is bundled (the AWS SDK comes from the runtime); returns the bundle's path. */
 async function bundle(entry: string, outdir: string): Promise<string> {
   const outfile = path.join(outdir, `${path.basename(entry, '.ts')}.mjs`);
-  await esbuild.build({ ...esbuildOptions, entryPoints: [path.join(root, entry)], outfile, logLevel: 'error' });
+  await esbuild.build({
+    ...esbuildOptions,
+    external: [...(esbuildOptions.external ?? []), '@aws-sdk/*'],
+    entryPoints: [path.join(root, entry)],
+    outfile,
+    logLevel: 'error',
+  });
   return outfile;
 }
 
@@ -30,16 +36,16 @@ async function initMs(bundlePath: string): Promise<number> {
   return Number(stdout);
 }
 
-async function coldStart(outdir: string): Promise<Metric> {
-  const ours = await bundle('handlers/locks-invoke.ts', outdir);
-  const bare = await bundle('bench/baselines/pg-handler.ts', outdir);
+async function coldStart(outdir: string, name: string, handlerEntry: string, baselineEntry: string): Promise<Metric> {
+  const ours = await bundle(handlerEntry, outdir);
+  const bare = await bundle(baselineEntry, outdir);
   const ourSamples: number[] = [];
   const bareSamples: number[] = [];
   for (let i = 0; i < INIT_SAMPLES; i += 1) {
     bareSamples.push(await initMs(bare));
     ourSamples.push(await initMs(ours));
   }
-  return ratioMetric('lambda init, lock handler bundle vs bare pg bundle', 'ms', median(ourSamples), median(bareSamples), 1.2, false);
+  return ratioMetric(name, 'ms', median(ourSamples), median(bareSamples), 1.2, false);
 }
 
 /**
@@ -90,7 +96,16 @@ async function connectionsPerWarmLambda(outdir: string, databaseUrl: string): Pr
 export async function benchLambda(databaseUrl: string): Promise<Metric[]> {
   const outdir = await mkdtemp(path.join(tmpdir(), 'fireflow-bench-'));
   try {
-    return [await coldStart(outdir), await connectionsPerWarmLambda(outdir, databaseUrl)];
+    return [
+      await coldStart(outdir, 'lambda init, lock handler bundle vs bare pg bundle', 'handlers/locks-invoke.ts', 'bench/baselines/pg-handler.ts'),
+      await coldStart(
+        outdir,
+        'lambda init, execution handler bundle vs bare DBOSClient bundle',
+        'handlers/executions-invoke.ts',
+        'bench/baselines/dbos-client-handler.ts',
+      ),
+      await connectionsPerWarmLambda(outdir, databaseUrl),
+    ];
   } finally {
     await rm(outdir, { recursive: true, force: true });
   }

@@ -1,11 +1,11 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { config } from '../config.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { runFlow } from '../engine/runFlow.js';
 import { directStepRunner, type FlowOutcome, type StepRunner } from '../engine/types.js';
-import { compileFlow, type CompiledFlow } from '../flows/compile.js';
+import type { CompiledFlow } from '../flows/compile.js';
 import { FLOW_ID_PATTERN } from '../flows/definition.js';
-import { NodeRegistry } from '../flows/nodes/registry.js';
+import type { NodeRegistry } from '../flows/nodes/registry.js';
 import { NodeFailure, type FlowServices } from '../flows/nodes/types.js';
 import type { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
 import type { IFlowLockService } from '../locks/types.js';
@@ -61,21 +61,18 @@ function outcomeToEnd(outcome: FlowOutcome): ExecutionEnd {
  * client, HTTP, subflows) and runs the engine, writing status and events as it goes.
  */
 export class ExecutionService {
-  private readonly registry: NodeRegistry;
-  private readonly lambda: LambdaClient;
+  private registryLoaded: Promise<NodeRegistry> | undefined;
+  private lambdaClient: Promise<LambdaClient> | undefined;
   private readonly compiled = new Map<string, CompiledFlow>();
   private readonly running = new Map<string, AbortController>();
 
   constructor(private readonly options: ExecutionServiceOptions) {
-    this.registry = options.registry ?? new NodeRegistry();
-    const { lambdaEndpoint } = config();
-    this.lambda = options.lambda ?? new LambdaClient(lambdaEndpoint ? { endpoint: lambdaEndpoint } : {});
   }
 
   /** Validates a definition completely (ValidationError listing every problem), then stores it. */
   async saveFlow(flowId: string, definition: unknown): Promise<{ flowId: string; version: number }> {
     assertFlowId(flowId);
-    const compiled = compileFlow(definition, this.registry);
+    const compiled = await this.compile(definition);
     return this.options.flows.save(flowId, compiled.definition);
   }
 
@@ -167,13 +164,35 @@ export class ExecutionService {
     return [...this.running.keys()];
   }
 
+  /**
+   * Compiles with the node registry, loaded on first use: the Lambdas that only start, read or
+   * cancel executions never load the node types (JSONata among them).
+   */
+  private async compile(definition: unknown): Promise<CompiledFlow> {
+    this.registryLoaded ??= this.options.registry
+      ? Promise.resolve(this.options.registry)
+      : import('../flows/nodes/registry.js').then(({ NodeRegistry }) => new NodeRegistry());
+    const [{ compileFlow }, registry] = await Promise.all([import('../flows/compile.js'), this.registryLoaded]);
+    return compileFlow(definition, registry);
+  }
+
+  private lambda(): Promise<LambdaClient> {
+    this.lambdaClient ??= this.options.lambda
+      ? Promise.resolve(this.options.lambda)
+      : import('@aws-sdk/client-lambda').then(({ LambdaClient }) => {
+          const { lambdaEndpoint } = config();
+          return new LambdaClient(lambdaEndpoint ? { endpoint: lambdaEndpoint } : {});
+        });
+    return this.lambdaClient;
+  }
+
   private async compiledFlow(flowId: string, version: number): Promise<CompiledFlow> {
     const key = `${flowId}@${version}`;
     let flow = this.compiled.get(key);
     if (!flow) {
       const stored = await this.options.flows.get(flowId, version);
       if (!stored) throw new NotFoundError(`flow ${flowId} version ${version} does not exist`);
-      flow = compileFlow(stored.definition, this.registry);
+      flow = await this.compile(stored.definition);
       this.compiled.set(key, flow);
     }
     return flow;
@@ -182,7 +201,7 @@ export class ExecutionService {
   private services(execution: ExecutionRecord, options: RunOptions): FlowServices {
     return {
       flowLock: this.options.flowLock,
-      lambda: this.lambda,
+      lambda: () => this.lambda(),
       fetch: this.options.fetch ?? fetch,
       sleep: options.sleep ?? abortableSleep,
       subflow: async (flowId, input, caller) => {

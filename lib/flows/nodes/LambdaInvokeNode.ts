@@ -1,4 +1,3 @@
-import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { NodeFailure, type NodeType } from './types.js';
 
 /** Invokes a Lambda function synchronously; a function error fails the node with its type and message. */
@@ -9,9 +8,12 @@ export const LambdaInvokeNode: NodeType = {
   outputs: { result: { type: 'any' } },
   async run(inputs, context) {
     const functionName = String(inputs.functionName);
+    // Loaded here, not at start-up: a Lambda that never invokes one skips the SDK's load time.
+    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const lambda = await context.services.lambda();
     let answer;
     try {
-      answer = await context.services.lambda.send(
+      answer = await lambda.send(
         new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(inputs.payload ?? null)) }),
         { abortSignal: context.signal },
       );

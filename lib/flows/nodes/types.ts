@@ -5,7 +5,8 @@ import type { PortSpec } from '../ports.js';
 /** What a running flow offers its nodes; the worker supplies durable versions of `sleep` and `subflow`. */
 export interface FlowServices {
   flowLock: IFlowLockService;
-  lambda: LambdaClient;
+  /** The Lambda client, created (and the AWS SDK loaded) on first use: most flows never need it. */
+  lambda(): Promise<LambdaClient>;
   fetch: typeof fetch;
   /** Waits `ms`, or rejects when `signal` aborts. Durable under the worker. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
