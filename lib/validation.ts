@@ -25,3 +25,21 @@ export function parseInput<S extends z.core.$ZodType>(schema: S, value: unknown,
   }));
   throw new ValidationError(problems, { cause: result.error });
 }
+
+/** "is required" when the field is absent, else `problem`. */
+export const missingOr = (problem: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : problem);
+
+/** An integer field in [min, max]. */
+export const integerInRange = (min: number, max: number) =>
+  z.int({ error: missingOr('must be an integer') }).check(
+    z.minimum(min, { error: `must be at least ${min}` }),
+    z.maximum(max, { error: `must be at most ${max}` }),
+  );
+
+/** A non-empty string field of at most `maxLength` characters that PostgreSQL text can hold (no U+0000). */
+export const boundedString = (maxLength: number) =>
+  z.string({ error: missingOr('must be a string') }).check(
+    z.minLength(1, { error: 'must not be empty' }),
+    z.maxLength(maxLength, { error: `must be at most ${maxLength} characters` }),
+    z.refine((value: string) => !value.includes('\u0000'), { error: 'must not contain the NUL character' }),
+  );

@@ -74,6 +74,7 @@ describe('FireflowClient', () => {
       [() => client.startExecutionAndWait(flowId, { waitMs: -1 }), 'waitMs'],
       [() => client.startExecution(flowId, { idempotencyKey: '' }), 'idempotencyKey'],
       [() => client.getExecution(''), 'executionId'],
+      [() => client.getExecution('a\u0000b'), 'executionId'],
       [() => client.cancelExecution('x', 'r'.repeat(1_001)), 'reason'],
     ];
     for (const [call, field] of cases) {

@@ -1,16 +1,17 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { config } from '../config.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { runFlow } from '../engine/runFlow.js';
 import { directStepRunner, type FlowOutcome, type StepRunner } from '../engine/types.js';
 import type { CompiledFlow } from '../flows/compile.js';
-import { FLOW_ID_PATTERN } from '../flows/definition.js';
 import type { NodeRegistry } from '../flows/nodes/registry.js';
 import { NodeFailure, type FlowServices } from '../flows/nodes/types.js';
 import type { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
 import type { IFlowLockService } from '../locks/types.js';
 import { abortableSleep } from '../time.js';
+import { parseInput } from '../validation.js';
 import { EventWriter } from './EventWriter.js';
+import { flowIdSchema } from './schemas.js';
 import type { ExecutionEnd, ExecutionRecord, IExecutionStore } from './types.js';
 
 export const MAX_EXECUTION_DEPTH = 100;
@@ -71,14 +72,14 @@ export class ExecutionService {
 
   /** Validates a definition completely (ValidationError listing every problem), then stores it. */
   async saveFlow(flowId: string, definition: unknown): Promise<{ flowId: string; version: number }> {
-    assertFlowId(flowId);
+    parseInput(flowIdSchema, flowId, 'flowId');
     const compiled = await this.compile(definition);
     return this.options.flows.save(flowId, compiled.definition);
   }
 
   /** Creates an execution of the flow's newest version (or finds the one with this idempotency key). */
   async start(flowId: string, request: StartRequest = {}): Promise<{ execution: ExecutionRecord; created: boolean }> {
-    assertFlowId(flowId);
+    parseInput(flowIdSchema, flowId, 'flowId');
     return this.options.store.create({
       executionId: crypto.randomUUID(),
       flowId,
@@ -219,8 +220,4 @@ export class ExecutionService {
       },
     };
   }
-}
-
-function assertFlowId(flowId: string): void {
-  if (typeof flowId !== 'string' || !FLOW_ID_PATTERN.test(flowId)) throw ValidationError.forField('flowId', 'must match [A-Za-z0-9_-]{1,128}');
 }

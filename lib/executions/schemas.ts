@@ -1,29 +1,17 @@
 import * as z from 'zod/mini';
 import { FLOW_ID_PATTERN } from '../flows/definition.js';
+import { boundedString, integerInRange, missingOr } from '../validation.js';
 
 /** Longest synchronous wait on the invoke path: Lambda's own 15 minutes, less room to answer. */
 export const INVOKE_WAIT_MAX_MS = 870_000;
 /** Longest wait over HTTP: API Gateway gives up after 29 s. */
 export const HTTP_WAIT_MAX_MS = 25_000;
 
-const missingOr = (problem: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : problem);
-
 export const flowIdSchema = z.string({ error: missingOr('must be a string') }).check(z.regex(FLOW_ID_PATTERN, { error: 'must match [A-Za-z0-9_-]{1,128}' }));
 
-export const executionIdSchema = z
-  .string({ error: missingOr('must be a string') })
-  .check(z.minLength(1, { error: 'must not be empty' }), z.maxLength(128, { error: 'must be at most 128 characters' }));
+export const executionIdSchema = boundedString(128);
 
-const idempotencyKeySchema = z
-  .string({ error: 'must be a string' })
-  .check(
-    z.minLength(1, { error: 'must not be empty' }),
-    z.maxLength(256, { error: 'must be at most 256 characters' }),
-    z.refine((value: string) => !value.includes('\u0000'), { error: 'must not contain the NUL character' }),
-  );
-
-const waitMsSchema = (max: number) =>
-  z.int({ error: 'must be an integer' }).check(z.minimum(0, { error: 'must be at least 0' }), z.maximum(max, { error: `must be at most ${max}` }));
+const idempotencyKeySchema = boundedString(256);
 
 export const startExecutionSchema = (maxWaitMs: number) =>
   z.object(
@@ -31,7 +19,7 @@ export const startExecutionSchema = (maxWaitMs: number) =>
       flowId: flowIdSchema,
       input: z.optional(z.unknown()),
       idempotencyKey: z.optional(idempotencyKeySchema),
-      waitMs: z._default(waitMsSchema(maxWaitMs), 0),
+      waitMs: z._default(integerInRange(0, maxWaitMs), 0),
     },
     { error: 'must be a JSON object' },
   );
