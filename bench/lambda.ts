@@ -6,6 +6,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import pg from 'pg';
+import { startWorkerProcess } from '../devtools/worker.js';
+import { ExecutionService } from '../lib/executions/ExecutionService.js';
+import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';
+import { PostgresFlowStore } from '../lib/flows/PostgresFlowStore.js';
 import { PostgresFlowLockService } from '../lib/locks/PostgresFlowLockService.js';
 import { absoluteMetric, median, ratioMetric, sleep, type Metric } from './support.js';
 
@@ -48,49 +52,102 @@ async function coldStart(outdir: string, name: string, handlerEntry: string, bas
   return ratioMetric(name, 'ms', median(ourSamples), median(bareSamples), 1.2, false);
 }
 
+const WARM_LAMBDA_APP = 'bench-warm-lambda';
+
 /**
- * Runs the bundled lock handler as one warm Lambda (one process, calls one after another, some
- * of them waiting for a lock held elsewhere) and counts its connections in pg_stat_activity.
+ * Runs `script` in one process that imports `handlerBundle` (one warm Lambda) while `alongside`
+ * drives it from outside, and answers the most connections that process held at once. Its
+ * connections are told apart by the application name carried in its connection string.
  */
-async function connectionsPerWarmLambda(outdir: string, databaseUrl: string): Promise<Metric> {
-  const handlerBundle = await bundle('handlers/locks-invoke.ts', outdir);
-  // Named apart from FireFlow's own connections, which are the ones counted.
-  const observer = new pg.Pool({ connectionString: databaseUrl, max: 2, application_name: 'bench-observer' });
-  const holder = new PostgresFlowLockService({ pool: observer, listenConnectionString: databaseUrl });
-  const key = `bench:warm:${Date.now()}`;
-  const script = `
-    const { acquireLock, releaseLock } = await import(${JSON.stringify(handlerBundle)});
-    for (let i = 0; i < 20; i += 1) {
-      const grant = await acquireLock({ lockKey: ${JSON.stringify(key)}, lockTtlMs: 5000, waitTimeoutMs: 2000 }, {});
-      if (grant.acquired) await releaseLock({ lockKey: ${JSON.stringify(key)}, lockId: grant.lockId }, {});
-    }`;
+async function peakConnections(
+  databaseUrl: string,
+  handlerBundle: string,
+  script: string,
+  alongside: () => Promise<void> = async () => {},
+): Promise<number> {
+  const lambdaUrl = new URL(databaseUrl);
+  lambdaUrl.searchParams.set('application_name', WARM_LAMBDA_APP);
+  const observer = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'bench-observer' });
   let peak = 0;
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const { rows } = await observer.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'fireflow%'",
-      );
+      const { rows } = await observer.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [WARM_LAMBDA_APP]);
       peak = Math.max(peak, rows[0]?.n ?? 0);
       await sleep(5);
     }
   })();
   try {
-    // Hold the key for a moment, so the warm Lambda's first calls wait and open their listener.
-    const held = await holder.acquire(key, 5_000, 0);
-    const lambda = run(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, AWS_LAMBDA_FUNCTION_NAME: 'bench', DATABASE_URL: databaseUrl, LOG_LEVEL: 'error' },
-    });
-    await sleep(300);
-    await holder.release(key, held.lockId);
-    await lambda;
+    await Promise.all([
+      run(process.execPath, ['--input-type=module', '-e', `const handler = await import(${JSON.stringify(handlerBundle)});\n${script}`], {
+        env: { ...process.env, AWS_LAMBDA_FUNCTION_NAME: 'bench', DATABASE_URL: lambdaUrl.toString(), LOG_LEVEL: 'error' },
+      }),
+      alongside(),
+    ]);
   } finally {
     sampling = false;
     await sampler;
-    await holder.close();
     await observer.end();
   }
-  return absoluteMetric('lambda connections per warm lock handler (peak)', 'connections', peak, 2);
+  return peak;
+}
+
+/** The lock handler as one warm Lambda: calls one after another, the first ones waiting for a lock held elsewhere. */
+async function lockHandlerConnections(outdir: string, databaseUrl: string): Promise<Metric> {
+  const handlerBundle = await bundle('handlers/locks-invoke.ts', outdir);
+  const holderPool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'bench-holder' });
+  const holder = new PostgresFlowLockService({ pool: holderPool, listenConnectionString: databaseUrl });
+  const key = `bench:warm:${Date.now()}`;
+  const script = `
+    for (let i = 0; i < 20; i += 1) {
+      const grant = await handler.acquireLock({ lockKey: ${JSON.stringify(key)}, lockTtlMs: 5000, waitTimeoutMs: 2000 }, {});
+      if (grant.acquired) await handler.releaseLock({ lockKey: ${JSON.stringify(key)}, lockId: grant.lockId }, {});
+    }`;
+  try {
+    const held = await holder.acquire(key, 5_000, 0);
+    const peak = await peakConnections(databaseUrl, handlerBundle, script, async () => {
+      await sleep(300);
+      await holder.release(key, held.lockId);
+    });
+    return absoluteMetric('lambda connections per warm lock handler (peak)', 'connections', peak, 2);
+  } finally {
+    await holder.close();
+    await holderPool.end();
+  }
+}
+
+const CONCURRENT_INVOCATIONS = 50;
+
+/**
+ * The execution handler as one warm Lambda given 50 invocations at once (more than Lambda ever
+ * hands one instance, which runs one at a time): starts that wait for their end on a running
+ * worker, then reads and cancels. Fails unless every execution completed.
+ */
+async function executionHandlerConnections(outdir: string, databaseUrl: string): Promise<Metric> {
+  const handlerBundle = await bundle('handlers/executions-invoke.ts', outdir);
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'bench-setup' });
+  const flowId = `bench-warm-${Date.now()}`;
+  await new ExecutionService({
+    flows: new PostgresFlowStore(pool),
+    store: new PostgresExecutionStore(pool),
+    flowLock: new PostgresFlowLockService({ pool, listenConnectionString: databaseUrl }),
+  }).saveFlow(flowId, { nodes: [{ id: 'add', type: 'TransformNode', inputs: { expression: '1 + 1' } }] });
+  const script = `
+    const calls = (make) => Promise.all(Array.from({ length: ${CONCURRENT_INVOCATIONS} }, (_, i) => make(i)));
+    const started = await calls(() => handler.startExecution({ flowId: ${JSON.stringify(flowId)}, waitMs: 30000 }, {}));
+    const unfinished = started.filter((answer) => answer.status !== 'completed');
+    if (unfinished.length > 0) throw new Error(unfinished.length + ' executions did not complete');
+    await calls((i) => handler.getExecution({ executionId: started[i].executionId }, {}));
+    await calls((i) => handler.cancelExecution({ executionId: started[i].executionId }, {}));`;
+  const worker = startWorkerProcess({ databaseUrl, env: { WORKER_ID: 'bench-warm', WORKER_HEALTH_PORT: '0' } });
+  try {
+    await worker.ready;
+    const peak = await peakConnections(databaseUrl, handlerBundle, script);
+    return absoluteMetric(`lambda connections per warm execution handler, ${CONCURRENT_INVOCATIONS} invocations at once (peak)`, 'connections', peak, 2);
+  } finally {
+    await worker.stop();
+    await pool.end();
+  }
 }
 
 export async function benchLambda(databaseUrl: string): Promise<Metric[]> {
@@ -104,7 +161,8 @@ export async function benchLambda(databaseUrl: string): Promise<Metric[]> {
         'handlers/executions-invoke.ts',
         'bench/baselines/dbos-client-handler.ts',
       ),
-      await connectionsPerWarmLambda(outdir, databaseUrl),
+      await lockHandlerConnections(outdir, databaseUrl),
+      await executionHandlerConnections(outdir, databaseUrl),
     ];
   } finally {
     await rm(outdir, { recursive: true, force: true });
