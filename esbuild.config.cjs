@@ -2,6 +2,22 @@
 // custom.esbuild.config) and so does `npm run bench -- lambda`, so the bundles measured there are
 // built exactly like the deployed ones.
 
+const path = require('node:path');
+
+/**
+ * Names the chunks of a one-entry build after its entry (`handlers/x.chunks/…` beside
+ * `handlers/x.mjs`). serverless-esbuild leaves out of a function's zip the files named like
+ * another function's bundle plus a dot, so each zip gets its own chunks and no one else's.
+ */
+const chunksBesideTheirEntry = {
+  name: 'chunks-beside-their-entry',
+  setup(build) {
+    const entries = build.initialOptions.entryPoints;
+    if (!Array.isArray(entries) || entries.length !== 1 || typeof entries[0] !== 'string') return;
+    build.initialOptions.chunkNames = `${path.basename(entries[0], path.extname(entries[0]))}.chunks/[name]-[hash]`;
+  },
+};
+
 /** Options handed to esbuild itself. */
 const esbuildOptions = {
   bundle: true,
@@ -14,9 +30,13 @@ const esbuildOptions = {
   platform: 'node',
   format: 'esm',
   mainFields: ['module', 'main'],
+  // What a handler loads only on some paths (import()) goes to chunks of its own, so a cold start
+  // does not even parse it: the node types and JSONata for the execution handlers, for example.
+  splitting: true,
   // Optional dependencies loaded only on paths FireFlow never takes: pg's native binding, and
   // the DBOS SDK's OTLP and winston logging (required lazily; not installed).
   external: ['pg-native', '@opentelemetry/*', 'winston', 'winston-transport'],
+  plugins: [chunksBesideTheirEntry],
   banner: {
     // Bundled CommonJS dependencies call require() for Node built-ins.
     js: "import { createRequire as __fireflowCreateRequire } from 'node:module'; const require = __fireflowCreateRequire(import.meta.url);",

@@ -20,15 +20,15 @@ const INIT_SAMPLES = 21;
 
 /** Bundles `entry` exactly as a deployed Lambda is bundled (the AWS SDK comes from the runtime); returns the bundle's path. */
 async function bundle(entry: string, outdir: string): Promise<string> {
-  const outfile = path.join(outdir, `${path.basename(entry, '.ts')}.mjs`);
   await esbuild.build({
     ...esbuildOptions,
     external: [...(esbuildOptions.external ?? []), '@aws-sdk/*'],
     entryPoints: [path.join(root, entry)],
-    outfile,
+    outdir,
+    outExtension: { '.js': '.mjs' },
     logLevel: 'error',
   });
-  return outfile;
+  return path.join(outdir, `${path.basename(entry, '.ts')}.mjs`);
 }
 
 /** Milliseconds a fresh Node process spends importing the bundle (the init phase of a cold start). */
@@ -127,11 +127,7 @@ async function executionHandlerConnections(outdir: string, databaseUrl: string):
   const handlerBundle = await bundle('handlers/executions-invoke.ts', outdir);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'bench-setup' });
   const flowId = `bench-warm-${Date.now()}`;
-  await new ExecutionService({
-    flows: new PostgresFlowStore(pool),
-    store: new PostgresExecutionStore(pool),
-    flowLock: new PostgresFlowLockService({ pool, listenConnectionString: databaseUrl }),
-  }).saveFlow(flowId, { nodes: [{ id: 'add', type: 'TransformNode', inputs: { expression: '1 + 1' } }] });
+  await new ExecutionService({ flows: new PostgresFlowStore(pool), store: new PostgresExecutionStore(pool) }).saveFlow(flowId, { nodes: [{ id: 'add', type: 'TransformNode', inputs: { expression: '1 + 1' } }] });
   const script = `
     const calls = (make) => Promise.all(Array.from({ length: ${CONCURRENT_INVOCATIONS} }, (_, i) => make(i)));
     const started = await calls(() => handler.startExecution({ flowId: ${JSON.stringify(flowId)}, waitMs: 30000 }, {}));

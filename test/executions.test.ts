@@ -168,6 +168,16 @@ describe('flows and executions in the store', () => {
     await expect(service.saveFlow('bad id', simple('1'))).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('saves, starts and cancels without a lock service (as the Lambdas do), but runs nothing without one', async () => {
+    const service = kit.service({ flowLock: undefined });
+    const flowId = uniqueFlowId('no-locks');
+    await service.saveFlow(flowId, simple('1'));
+    const { execution } = await service.start(flowId);
+    await expect(service.run(execution.executionId)).rejects.toThrow(/flowLock/);
+    expect((await kit.store.get(execution.executionId))?.status).toBe('created');
+    expect((await service.cancel(execution.executionId)).status).toBe('stopped');
+  });
+
   it('lists executions newest first, page by page', async () => {
     const service = kit.service();
     const flowId = uniqueFlowId('paging');

@@ -1,5 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import JSZip from 'jszip';
 import { beforeAll, expect, inject, it } from 'vitest';
 
 // The suite's global setup ran `serverless package` (offline, no AWS account) into packageDir.
@@ -23,6 +24,28 @@ it('packages every function on nodejs22.x with its own bundle, in the database V
   for (const fn of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');
   const zips = (await readdir(outDir)).filter((file) => file.endsWith('.zip'));
   expect(zips).toHaveLength(functions.length);
+});
+
+it("puts into each function's zip its bundle and the chunks it imports, nothing else", async () => {
+  for (const fn of resourcesOfType('AWS::Lambda::Function')) {
+    const zipName = `${String(fn.Properties.FunctionName).replace('fireflow-dev-', '')}.zip`;
+    const zip = await JSZip.loadAsync(await readFile(path.join(outDir, zipName)));
+    const files = Object.keys(zip.files);
+    const handlerModule = `${String(fn.Properties.Handler).replace(/\.[^.]+$/, '')}.mjs`;
+    const reached = new Set<string>();
+    const pending = [handlerModule];
+    for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+      if (reached.has(name)) continue;
+      expect(files, `${zipName} lacks ${name}`).toContain(name);
+      reached.add(name);
+      const code = await zip.file(name)!.async('string');
+      // Relative specifiers of static (`from"./x.mjs"`) and dynamic (`import("./x.mjs")`) imports.
+      for (const [, specifier] of code.matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+)"/g)) {
+        pending.push(path.posix.join(path.posix.dirname(name), specifier!));
+      }
+    }
+    expect(files.filter((file) => file.endsWith('.mjs')).sort(), zipName).toEqual([...reached].sort());
+  }
 });
 
 it('declares every route of the HTTP API and the janitor schedule', () => {

@@ -2,7 +2,6 @@ import { config } from '../config.js';
 import { requireDatabaseUrl, sharedPool } from '../db.js';
 import { NotFoundError } from '../errors.js';
 import { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
-import { sharedLockService } from '../locks/shared.js';
 import { ExecutionQueue } from '../worker/ExecutionQueue.js';
 import { ExecutionService } from './ExecutionService.js';
 import { PostgresExecutionStore } from './PostgresExecutionStore.js';
@@ -124,7 +123,7 @@ export function sharedExecutionApi(): Promise<ExecutionApi> {
     const pool = sharedPool();
     const store = new PostgresExecutionStore(pool);
     const flows = new PostgresFlowStore(pool);
-    const service = new ExecutionService({ flows, store, flowLock: sharedLockService() });
+    const service = new ExecutionService({ flows, store });
     const queue = await ExecutionQueue.create(requireDatabaseUrl(config().databaseUrl), 1);
     return new ExecutionApi(service, flows, store, queue);
   })().catch((error: unknown) => {

@@ -19,7 +19,8 @@ export const MAX_EXECUTION_DEPTH = 100;
 export interface ExecutionServiceOptions {
   flows: PostgresFlowStore;
   store: IExecutionStore;
-  flowLock: IFlowLockService;
+  /** The lock service of the lock nodes: needed to run flows, not to save, start or cancel them. */
+  flowLock?: IFlowLockService;
   registry?: NodeRegistry;
   /** The client LambdaInvokeNode uses. Default: one on LAMBDA_ENDPOINT, else AWS. */
   lambda?: LambdaClient;
@@ -91,6 +92,8 @@ export class ExecutionService {
 
   /** Runs a created execution to its end and answers the final record. */
   async run(executionId: string, options: RunOptions = {}): Promise<ExecutionRecord> {
+    const { flowLock } = this.options;
+    if (!flowLock) throw new TypeError('ExecutionService.run needs the flowLock option (the lock service of the lock nodes)');
     const execution = await this.options.store.markRunning(executionId);
     if (execution.status !== 'running') return execution;
     const controller = new AbortController();
@@ -125,7 +128,7 @@ export class ExecutionService {
       const outcome = await runFlow(flow, {
         executionId,
         input: execution.input,
-        services: this.services(execution, guarded),
+        services: this.services(execution, flowLock, guarded),
         emit: events.emit,
         signal: controller.signal,
         stepRunner: { run: (nodeId, work) => guard(() => stepRunner.run(nodeId, work)) },
@@ -199,9 +202,9 @@ export class ExecutionService {
     return flow;
   }
 
-  private services(execution: ExecutionRecord, options: RunOptions): FlowServices {
+  private services(execution: ExecutionRecord, flowLock: IFlowLockService, options: RunOptions): FlowServices {
     return {
-      flowLock: this.options.flowLock,
+      flowLock,
       lambda: () => this.lambda(),
       fetch: this.options.fetch ?? fetch,
       sleep: options.sleep ?? abortableSleep,

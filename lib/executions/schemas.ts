@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { FLOW_ID_PATTERN } from '../flows/definition.js';
+import { FLOW_ID_PATTERN } from '../flows/ids.js';
 import { boundedString, integerInRange, missingOr } from '../validation.js';
 
 /** Longest synchronous wait on the invoke path: Lambda's own 15 minutes, less room to answer. */

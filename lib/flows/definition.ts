@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
+import { FLOW_ID_PATTERN } from './ids.js';
 
-export const FLOW_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const MAX_NODES = 5_000;
 export const MAX_TIMEOUT_MS = 31 * 24 * 60 * 60 * 1000;
 
