@@ -8,6 +8,11 @@ import { parseInput } from './validation.js';
 export interface FireflowConfig {
   /** PostgreSQL connection string (DATABASE_URL). Required by anything that talks to the database. */
   databaseUrl: string | undefined;
+  /**
+   * Secrets Manager secret (RDS's JSON format) whose `password` completes connection strings that
+   * carry none (DATABASE_SECRET_ARN): how Lambdas get the password. Default none.
+   */
+  databaseSecretArn: string | undefined;
   /** Pool size per process (DB_POOL_MAX). Default 1 in Lambda (the lock listener is the second connection), 10 elsewhere. */
   dbPoolMax: number;
   /** Where lock waiters LISTEN (LOCK_LISTEN_URL). Default DATABASE_URL; point it past RDS Proxy, see README. */
@@ -67,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
   const raw = parseInput(
     z.object({
       DATABASE_URL: z.optional(text),
+      DATABASE_SECRET_ARN: z.optional(text),
       DB_POOL_MAX: z._default(integerSetting(1), inLambda ? 1 : 10),
       LOCK_LISTEN_URL: z.optional(text),
       LOCK_POLL_INTERVAL_MS: z._default(integerSetting(10), 500),
@@ -94,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
   );
   return {
     databaseUrl: raw.DATABASE_URL,
+    databaseSecretArn: raw.DATABASE_SECRET_ARN,
     dbPoolMax: raw.DB_POOL_MAX,
     lockListenUrl: raw.LOCK_LISTEN_URL ?? raw.DATABASE_URL,
     lockPollIntervalMs: raw.LOCK_POLL_INTERVAL_MS,

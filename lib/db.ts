@@ -1,5 +1,7 @@
 import pg from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import { config } from './config.js';
+import { secretPassword } from './databaseSecret.js';
 import { logger } from './logger.js';
 
 export type Pool = pg.Pool;
@@ -9,14 +11,26 @@ export interface PoolOptions {
   max: number;
 }
 
+/**
+ * How pg connects to `connectionString`, named `applicationName` unless the string names itself.
+ * A string without a password gets DATABASE_SECRET_ARN's, when that is set (Lambdas; see
+ * lib/databaseSecret.ts); otherwise pg's own rules apply (PGPASSWORD, which the worker's task
+ * definition fills from the same secret).
+ */
+export function connectionSettings(connectionString: string, applicationName: string): pg.ClientConfig {
+  const { databaseSecretArn } = config();
+  const settings = parseIntoClientConfig(connectionString);
+  if (!databaseSecretArn || settings.password) return { application_name: applicationName, connectionString };
+  return { application_name: applicationName, ...settings, password: () => secretPassword(databaseSecretArn) };
+}
+
 /** A connection pool that logs (instead of crashing on) errors of idle connections. */
 export function createPool({ connectionString, max }: PoolOptions): Pool {
   const pool = new pg.Pool({
-    connectionString,
+    ...connectionSettings(connectionString, 'fireflow'),
     max,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
-    application_name: 'fireflow',
   });
   pool.on('error', (error) => logger.warn('idle database connection failed', { error }));
   return pool;

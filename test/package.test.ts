@@ -26,6 +26,14 @@ it('packages every function on nodejs22.x with its own bundle, in the database V
   expect(zips).toHaveLength(functions.length);
 });
 
+it("lets the functions read the database secret, and nothing else but their logs", () => {
+  const statements = template.Resources.IamRoleLambdaExecution?.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+  const actions = statements.flatMap((statement: any) => statement.Action);
+  expect(actions.filter((action: string) => !action.startsWith('logs:'))).toEqual(['secretsmanager:GetSecretValue']);
+  const secretArn = statements.find((statement: any) => statement.Action.includes('secretsmanager:GetSecretValue')).Resource;
+  for (const fn of resourcesOfType('AWS::Lambda::Function')) expect(fn.Properties.Environment.Variables.DATABASE_SECRET_ARN).toBe(secretArn);
+});
+
 it("puts into each function's zip its bundle and the chunks it imports, nothing else", async () => {
   for (const fn of resourcesOfType('AWS::Lambda::Function')) {
     const zipName = `${String(fn.Properties.FunctionName).replace('fireflow-dev-', '')}.zip`;
@@ -79,7 +87,8 @@ it("declares the worker's ECS resources: a Fargate task that gets 120 s to stop,
   expect(taskDefinition?.Properties.RequiresCompatibilities).toEqual(['FARGATE']);
   const container = taskDefinition?.Properties.ContainerDefinitions[0];
   expect(container.StopTimeout).toBe(120);
-  expect(container.Secrets).toEqual([expect.objectContaining({ Name: 'DATABASE_URL' })]);
+  expect(container.Environment).toContainEqual({ Name: 'DATABASE_URL', Value: expect.stringMatching(/^postgres:\/\/[^:@]+@/) });
+  expect(container.Secrets).toEqual([{ Name: 'PGPASSWORD', ValueFrom: expect.stringMatching(/^arn:aws:secretsmanager:.+:password::$/) }]);
   expect(container.LogConfiguration.LogDriver).toBe('awslogs');
   expect(resourcesOfType('AWS::ECS::Cluster')).toHaveLength(1);
   expect(resourcesOfType('AWS::ECS::Service')[0]?.Properties.LaunchType).toBe('FARGATE');

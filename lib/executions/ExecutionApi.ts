@@ -32,7 +32,8 @@ export interface EventsPage {
 
 const WAIT_POLL_MS = 50;
 const EVENTS_PAGE = 1_000;
-const CANCEL_WAIT_MS = 3_000;
+/** How long cancelling waits for a running execution's worker to stop it (it usually takes under a second). */
+const CANCEL_WAIT_MS = 10_000;
 
 /**
  * What the Lambdas do with executions: create and enqueue them for the workers (never run them),
@@ -84,8 +85,8 @@ export class ExecutionApi {
 
   /**
    * Cancels the workflow and answers the record: `stopped` at once if it had not started, else
-   * once its worker has stopped it (it notices within about a second). An ended execution is
-   * answered unchanged.
+   * once its worker has stopped it (it notices within about a second), or as it stands after
+   * CANCEL_WAIT_MS. An ended execution is answered unchanged.
    */
   async cancel(executionId: string, reason = 'cancelled'): Promise<ExecutionRecord> {
     const execution = await this.get(executionId);

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { connectionSettings } from '../db.js';
 import { logger } from '../logger.js';
 import { RELEASE_CHANNEL } from './sql.js';
 
@@ -139,7 +140,7 @@ export class ReleaseListener {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.options.connectionString, application_name: 'fireflow-lock-listener' });
+    const client = new pg.Client(connectionSettings(this.options.connectionString, 'fireflow-lock-listener'));
     client.on('notification', (message) => {
       if (message.channel === RELEASE_CHANNEL && message.payload !== undefined) this.waiters.get(message.payload)?.[0]?.signal();
     });

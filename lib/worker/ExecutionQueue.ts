@@ -1,5 +1,6 @@
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { config } from '../config.js';
+import { createPool, type Pool } from '../db.js';
 import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } from './names.js';
 
 /**
@@ -9,16 +10,27 @@ import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } 
 export class ExecutionQueue {
   private constructor(
     private readonly client: DBOSClient,
+    private readonly pool: Pool,
     private readonly appVersion: string,
   ) {}
 
   /**
    * At most `poolSize` connections (1 or 2 suits a Lambda). Executions go to the workers of
    * `appVersion` (default APP_VERSION): DBOS hands a workflow only to workers of its version.
+   * The client runs on a pool of FireFlow's own: it connects like every other FireFlow pool (the
+   * password from DATABASE_SECRET_ARN in Lambdas) and carries no session settings, where DBOS's
+   * own pool SETs an idle-transaction timeout on each connection, which would pin it to one
+   * database connection behind RDS Proxy for good.
    */
   static async create(databaseUrl: string, poolSize = 2, appVersion = config().appVersion): Promise<ExecutionQueue> {
-    const client = await DBOSClient.create({ systemDatabaseUrl: databaseUrl, applicationName: DBOS_APPLICATION_NAME, systemDatabasePoolSize: poolSize });
-    return new ExecutionQueue(client, appVersion);
+    const pool = createPool({ connectionString: databaseUrl, max: poolSize });
+    try {
+      const client = await DBOSClient.create({ systemDatabaseUrl: databaseUrl, systemDatabasePool: pool, applicationName: DBOS_APPLICATION_NAME });
+      return new ExecutionQueue(client, pool, appVersion);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
   }
 
   async enqueue(executionId: string): Promise<void> {
@@ -35,5 +47,6 @@ export class ExecutionQueue {
 
   async close(): Promise<void> {
     await this.client.destroy();
+    await this.pool.end();
   }
 }
