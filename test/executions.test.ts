@@ -178,6 +178,20 @@ describe('flows and executions in the store', () => {
     expect((await service.cancel(execution.executionId)).status).toBe('stopped');
   });
 
+  it('gives a resumed execution only what is left of its flow timeout, counted from its first start', async () => {
+    const service = kit.service();
+    const flowId = uniqueFlowId('resumed-deadline');
+    await service.saveFlow(flowId, { timeoutMs: 1_000, ...simple('"done in no time"') });
+    const fresh = (await service.start(flowId)).execution;
+    expect(await service.run(fresh.executionId)).toMatchObject({ status: 'completed' });
+    // A run that crashed after its start: the record is `running` since past the deadline.
+    const resumed = (await service.start(flowId)).execution;
+    await kit.store.markRunning(resumed.executionId);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await service.run(resumed.executionId)).toMatchObject({ status: 'failed', error: { message: 'flow timed out after 1000 ms' } });
+    expect(eventTrail(await kit.store.listEvents(resumed.executionId, -1, 100))).toEqual(['execution:created', 'flow:started', 'flow:failed']);
+  });
+
   it('lists executions newest first, page by page', async () => {
     const service = kit.service();
     const flowId = uniqueFlowId('paging');

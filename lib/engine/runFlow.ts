@@ -19,6 +19,11 @@ export interface RunFlowOptions {
   nodeTimeoutMs?: number;
   /** Timeout of flows that set none themselves. Default: none. */
   flowTimeoutMs?: number;
+  /**
+   * When the execution first started (epoch ms): the flow timeout counts from then, so a run
+   * resumed after a crash gets only what is left of it. Default: now.
+   */
+  startedAt?: number;
 }
 
 /** What a finished node resolved: its output ports with values. A port not here is dead. */
@@ -46,13 +51,14 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
   if (options.signal?.aborted) abortFromCaller();
   options.signal?.addEventListener('abort', abortFromCaller, { once: true });
   let timedOut = false;
-  const flowTimer =
-    flowTimeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          timedOut = true;
-          controller.abort(new FlowAborted(`flow timed out after ${flowTimeoutMs} ms`));
-        }, flowTimeoutMs);
+  const timeOut = () => {
+    timedOut = true;
+    controller.abort(new FlowAborted(`flow timed out after ${flowTimeoutMs} ms`));
+  };
+  const remainingMs = flowTimeoutMs === undefined ? undefined : flowTimeoutMs - (options.startedAt === undefined ? 0 : Date.now() - options.startedAt);
+  // Already past the deadline: stop before the first wave, not after whatever an instant node does.
+  if (remainingMs !== undefined && remainingMs <= 0) timeOut();
+  const flowTimer = remainingMs === undefined || remainingMs <= 0 ? undefined : setTimeout(timeOut, remainingMs);
 
   const finished = new Map<string, Resolved>();
   // Only nodes whose sources changed can change readiness: start with all, then the successors

@@ -135,6 +135,8 @@ export class ExecutionService {
         ...(this.options.maxParallel === undefined ? {} : { maxParallel: this.options.maxParallel }),
         ...(this.options.nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs: this.options.nodeTimeoutMs }),
         ...(this.options.flowTimeoutMs === undefined ? {} : { flowTimeoutMs: this.options.flowTimeoutMs }),
+        // Set once, by the first run: a run resuming this execution elsewhere keeps its deadline.
+        ...(execution.startedAt === null ? {} : { startedAt: Date.parse(execution.startedAt) }),
       });
       if (ownershipLost !== undefined) throw ownershipLost;
       return await this.options.store.markEnded(executionId, outcomeToEnd(outcome), await events.drain());
