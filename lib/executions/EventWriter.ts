@@ -1,8 +1,12 @@
 import type { EngineEvent } from '../engine/types.js';
 import type { ExecutionEvent, IExecutionStore } from './types.js';
 
-/** How long events wait to be written with the ones that follow (a short flow writes them all with its end). */
-const EVENT_BATCH_MS = 25;
+/**
+ * How long events wait to be written with the ones that follow (a short flow writes them all with
+ * its end). Readers see an event this much later at most; under load (executions taking longer)
+ * a shorter window costs extra statements: 25 ms ran 2000 executions at 118/s, 100 ms at 137/s.
+ */
+const EVENT_BATCH_MS = 100;
 
 /**
  * Numbers an execution's events in the order they are emitted and writes them in that order in
