@@ -1,5 +1,4 @@
-import * as z from 'zod/mini';
-import { parseInput } from './validation.js';
+import { ValidationError, type FieldProblem } from './errors.js';
 
 /**
  * Every setting FireFlow reads from the environment, with its default. This is the only place
@@ -59,71 +58,86 @@ export interface FireflowConfig {
   inLambda: boolean;
 }
 
-const integerSetting = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().check(
-    z.multipleOf(1, { error: 'must be a whole number' }),
-    z.minimum(min, { error: `must be at least ${min}` }),
-    z.maximum(max, { error: `must be at most ${max}` }),
-  );
-const text = z.string().check(z.minLength(1));
+/**
+ * Reads environment variables, collecting every problem (named `env.NAME`) before failing. A
+ * small reader rather than a zod schema: every Lambda reads its configuration during its cold
+ * start, and building a schema of two dozen settings cost several milliseconds there.
+ */
+class EnvReader {
+  private readonly problems: FieldProblem[] = [];
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  /** The variable's value; unset and empty are alike. */
+  text(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  integer(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const text = this.text(name);
+    if (text === undefined) return fallback;
+    const value = Number(text.trim());
+    if (!Number.isInteger(value)) return this.problem(name, 'must be a whole number', fallback);
+    if (value < min) return this.problem(name, `must be at least ${min}`, fallback);
+    if (value > max) return this.problem(name, `must be at most ${max}`, fallback);
+    return value;
+  }
+
+  oneOf<Value extends string>(name: string, values: readonly Value[], fallback: Value): Value {
+    const text = this.text(name);
+    if (text === undefined) return fallback;
+    return (values as readonly string[]).includes(text) ? (text as Value) : this.problem(name, `must be one of ${values.join(', ')}`, fallback);
+  }
+
+  url(name: string): string | undefined {
+    const text = this.text(name);
+    return text === undefined || URL.canParse(text) ? text : this.problem(name, 'must be a URL', undefined);
+  }
+
+  /** Throws a ValidationError listing every problem found, if any. */
+  check(): void {
+    if (this.problems.length > 0) throw new ValidationError(this.problems);
+  }
+
+  private problem<T>(name: string, message: string, fallback: T): T {
+    this.problems.push({ field: `env.${name}`, message });
+    return fallback;
+  }
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig {
-  const inLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
-  const raw = parseInput(
-    z.object({
-      DATABASE_URL: z.optional(text),
-      DATABASE_SECRET_ARN: z.optional(text),
-      DB_POOL_MAX: z._default(integerSetting(1), inLambda ? 1 : 10),
-      LOCK_LISTEN_URL: z.optional(text),
-      LOCK_POLL_INTERVAL_MS: z._default(integerSetting(10), 500),
-      LOCK_LISTENER_IDLE_MS: z._default(integerSetting(0), inLambda ? 0 : 5000),
-      LOCK_SWEEP_GRACE_MS: z._default(integerSetting(1000, 2 ** 31 - 1), 600_000),
-      LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
-      STAGE: z._default(text, 'dev'),
-      LAMBDA_ENDPOINT: z.optional(z.url({ error: 'must be a URL' })),
-      QUEUE_CONCURRENCY: z._default(integerSetting(1), 100),
-      WORKER_CONCURRENCY: z._default(integerSetting(1), 20),
-      WORKER_ID: z.optional(text),
-      APP_VERSION: z._default(text, 'fireflow-1'),
-      WORKER_HEARTBEAT_MS: z._default(integerSetting(100), 5000),
-      WORKER_DEAD_AFTER_MS: z._default(integerSetting(500), 20_000),
-      WORKER_STOP_TIMEOUT_MS: z._default(integerSetting(0), 100_000),
-      QUEUE_POLL_MS: z._default(integerSetting(5), 20),
-      WORKER_HEALTH_PORT: z._default(integerSetting(0, 65535), 8080),
-      EXECUTION_TIMEOUT_MS: z._default(integerSetting(1000), 86_400_000),
-      WORKER_DB_RETRY_MS: z._default(integerSetting(0), 300_000),
-      HTTP_PORT: z._default(integerSetting(1, 65535), 3000),
-      LAMBDA_PORT: z._default(integerSetting(1, 65535), 3002),
-    }),
-    Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')),
-    'env',
-  );
-  return {
-    databaseUrl: raw.DATABASE_URL,
-    databaseSecretArn: raw.DATABASE_SECRET_ARN,
-    dbPoolMax: raw.DB_POOL_MAX,
-    lockListenUrl: raw.LOCK_LISTEN_URL ?? raw.DATABASE_URL,
-    lockPollIntervalMs: raw.LOCK_POLL_INTERVAL_MS,
-    lockListenerIdleMs: raw.LOCK_LISTENER_IDLE_MS,
-    lockSweepGraceMs: raw.LOCK_SWEEP_GRACE_MS,
-    logLevel: raw.LOG_LEVEL,
-    stage: raw.STAGE,
-    lambdaEndpoint: raw.LAMBDA_ENDPOINT,
-    queueConcurrency: raw.QUEUE_CONCURRENCY,
-    workerConcurrency: raw.WORKER_CONCURRENCY,
-    workerId: raw.WORKER_ID,
-    appVersion: raw.APP_VERSION,
-    workerHeartbeatMs: raw.WORKER_HEARTBEAT_MS,
-    workerDeadAfterMs: raw.WORKER_DEAD_AFTER_MS,
-    workerStopTimeoutMs: raw.WORKER_STOP_TIMEOUT_MS,
-    queuePollMs: raw.QUEUE_POLL_MS,
-    workerHealthPort: raw.WORKER_HEALTH_PORT,
-    executionTimeoutMs: raw.EXECUTION_TIMEOUT_MS,
-    workerDbRetryMs: raw.WORKER_DB_RETRY_MS,
-    httpPort: raw.HTTP_PORT,
-    lambdaPort: raw.LAMBDA_PORT,
+  const read = new EnvReader(env);
+  const inLambda = read.text('AWS_LAMBDA_FUNCTION_NAME') !== undefined;
+  const databaseUrl = read.text('DATABASE_URL');
+  const settings: FireflowConfig = {
+    databaseUrl,
+    databaseSecretArn: read.text('DATABASE_SECRET_ARN'),
+    dbPoolMax: read.integer('DB_POOL_MAX', inLambda ? 1 : 10, 1),
+    lockListenUrl: read.text('LOCK_LISTEN_URL') ?? databaseUrl,
+    lockPollIntervalMs: read.integer('LOCK_POLL_INTERVAL_MS', 500, 10),
+    lockListenerIdleMs: read.integer('LOCK_LISTENER_IDLE_MS', inLambda ? 0 : 5000, 0),
+    lockSweepGraceMs: read.integer('LOCK_SWEEP_GRACE_MS', 600_000, 1000, 2 ** 31 - 1),
+    logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
+    stage: read.text('STAGE') ?? 'dev',
+    lambdaEndpoint: read.url('LAMBDA_ENDPOINT'),
+    queueConcurrency: read.integer('QUEUE_CONCURRENCY', 100, 1),
+    workerConcurrency: read.integer('WORKER_CONCURRENCY', 20, 1),
+    workerId: read.text('WORKER_ID'),
+    appVersion: read.text('APP_VERSION') ?? 'fireflow-1',
+    workerHeartbeatMs: read.integer('WORKER_HEARTBEAT_MS', 5000, 100),
+    workerDeadAfterMs: read.integer('WORKER_DEAD_AFTER_MS', 20_000, 500),
+    workerStopTimeoutMs: read.integer('WORKER_STOP_TIMEOUT_MS', 100_000, 0),
+    queuePollMs: read.integer('QUEUE_POLL_MS', 20, 5),
+    workerHealthPort: read.integer('WORKER_HEALTH_PORT', 8080, 0, 65535),
+    executionTimeoutMs: read.integer('EXECUTION_TIMEOUT_MS', 86_400_000, 1000),
+    workerDbRetryMs: read.integer('WORKER_DB_RETRY_MS', 300_000, 0),
+    httpPort: read.integer('HTTP_PORT', 3000, 1, 65535),
+    lambdaPort: read.integer('LAMBDA_PORT', 3002, 1, 65535),
     inLambda,
   };
+  read.check();
+  return settings;
 }
 
 let cached: FireflowConfig | undefined;
