@@ -31,25 +31,49 @@ async function bundle(entry: string, outdir: string): Promise<string> {
   return path.join(outdir, `${path.basename(entry, '.ts')}.mjs`);
 }
 
-/** Milliseconds a fresh Node process spends importing the bundle (the init phase of a cold start). */
-async function initMs(bundlePath: string): Promise<number> {
-  const script = `const t = performance.now(); await import(${JSON.stringify(bundlePath)}); process.stdout.write(String(performance.now() - t));`;
+/**
+ * Milliseconds a fresh Node process spends importing the bundle (the init phase of a cold start)
+ * and then, with `firstCall` (a call of the module's exports, `m`), in that first invocation.
+ */
+async function coldMs(bundlePath: string, databaseUrl: string, firstCall: string): Promise<{ init: number; firstCall: number }> {
+  const script = `
+    const t0 = performance.now();
+    const m = await import(${JSON.stringify(bundlePath)});
+    const t1 = performance.now();
+    await ${firstCall};
+    process.stdout.write(JSON.stringify({ init: t1 - t0, firstCall: performance.now() - t1 }));
+    process.exit(0);`;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-    env: { ...process.env, AWS_LAMBDA_FUNCTION_NAME: 'bench', DATABASE_URL: 'postgres://bench@127.0.0.1:1/bench' },
+    env: { ...process.env, AWS_LAMBDA_FUNCTION_NAME: 'bench', DATABASE_URL: databaseUrl, LOG_LEVEL: 'error' },
   });
-  return Number(stdout);
+  return JSON.parse(stdout) as { init: number; firstCall: number };
 }
 
-async function coldStart(outdir: string, name: string, handlerEntry: string, baselineEntry: string): Promise<Metric> {
-  const ours = await bundle(handlerEntry, outdir);
-  const bare = await bundle(baselineEntry, outdir);
-  const ourSamples: number[] = [];
-  const bareSamples: number[] = [];
+interface ColdStartCase {
+  name: string;
+  handler: { entry: string; firstCall: string };
+  baseline: { entry: string; firstCall: string; label: string };
+}
+
+/** The SPEC bar (init), and the first invocation after it, which a caller waits for too (reported). */
+async function coldStart(outdir: string, databaseUrl: string, { name, handler, baseline }: ColdStartCase): Promise<Metric[]> {
+  const ours = await bundle(handler.entry, outdir);
+  const bare = await bundle(baseline.entry, outdir);
+  const ourSamples: Array<{ init: number; firstCall: number }> = [];
+  const bareSamples: Array<{ init: number; firstCall: number }> = [];
   for (let i = 0; i < INIT_SAMPLES; i += 1) {
-    bareSamples.push(await initMs(bare));
-    ourSamples.push(await initMs(ours));
+    bareSamples.push(await coldMs(bare, databaseUrl, baseline.firstCall));
+    ourSamples.push(await coldMs(ours, databaseUrl, handler.firstCall));
   }
-  return ratioMetric(name, 'ms', median(ourSamples), median(bareSamples), 1.2, false);
+  const medianOf = (samples: typeof ourSamples, part: 'init' | 'firstCall') => median(samples.map((sample) => sample[part]));
+  return [
+    ratioMetric(`lambda init, ${name} bundle vs ${baseline.label} bundle`, 'ms', medianOf(ourSamples, 'init'), medianOf(bareSamples, 'init'), 1.2, false),
+    {
+      ...ratioMetric(`lambda first invocation after init, ${name} vs ${baseline.label}`, 'ms', medianOf(ourSamples, 'firstCall'), medianOf(bareSamples, 'firstCall'), 1.2, false),
+      target: 'reported',
+      met: true,
+    },
+  ];
 }
 
 const WARM_LAMBDA_APP = 'bench-warm-lambda';
@@ -150,13 +174,17 @@ export async function benchLambda(databaseUrl: string): Promise<Metric[]> {
   const outdir = await mkdtemp(path.join(tmpdir(), 'fireflow-bench-'));
   try {
     return [
-      await coldStart(outdir, 'lambda init, lock handler bundle vs bare pg bundle', 'handlers/locks-invoke.ts', 'bench/baselines/pg-handler.ts'),
-      await coldStart(
-        outdir,
-        'lambda init, execution handler bundle vs bare DBOSClient bundle',
-        'handlers/executions-invoke.ts',
-        'bench/baselines/dbos-client-handler.ts',
-      ),
+      // First calls: one statement each, on a fresh connection.
+      ...(await coldStart(outdir, databaseUrl, {
+        name: 'lock handler',
+        handler: { entry: 'handlers/locks-invoke.ts', firstCall: `m.acquireLock({ lockKey: 'bench:cold:' + process.pid + ':' + Date.now(), lockTtlMs: 1000, waitTimeoutMs: 0 }, {})` },
+        baseline: { entry: 'bench/baselines/pg-handler.ts', firstCall: 'm.handler()', label: 'bare pg' },
+      })),
+      ...(await coldStart(outdir, databaseUrl, {
+        name: 'execution handler',
+        handler: { entry: 'handlers/executions-invoke.ts', firstCall: `m.getExecution({ executionId: 'none' }, {}).catch((error) => { if (error.name !== 'NotFoundError') throw error; })` },
+        baseline: { entry: 'bench/baselines/dbos-client-handler.ts', firstCall: 'm.handler()', label: 'bare DBOSClient' },
+      })),
       await lockHandlerConnections(outdir, databaseUrl),
       await executionHandlerConnections(outdir, databaseUrl),
     ];

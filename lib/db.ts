@@ -19,9 +19,10 @@ export interface PoolOptions {
  */
 export function connectionSettings(connectionString: string, applicationName: string): pg.ClientConfig {
   const { databaseSecretArn } = config();
+  const asGiven = { application_name: applicationName, connectionString };
+  if (!databaseSecretArn) return asGiven;
   const settings = parseIntoClientConfig(connectionString);
-  if (!databaseSecretArn || settings.password) return { application_name: applicationName, connectionString };
-  return { application_name: applicationName, ...settings, password: () => secretPassword(databaseSecretArn) };
+  return settings.password ? asGiven : { application_name: applicationName, ...settings, password: () => secretPassword(databaseSecretArn) };
 }
 
 /** A connection pool that logs (instead of crashing on) errors of idle connections. */

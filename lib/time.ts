@@ -1,3 +1,9 @@
+/**
+ * A monotonic clock in milliseconds, for deadlines. process.hrtime rather than performance.now(),
+ * whose global loads node:perf_hooks on first use: 2 ms of a Lambda's first call.
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { config } from '../config.js';
 import { NotFoundError } from '../errors.js';
@@ -82,7 +83,7 @@ export class ExecutionService {
   async start(flowId: string, request: StartRequest = {}): Promise<{ execution: ExecutionRecord; created: boolean }> {
     parseInput(flowIdSchema, flowId, 'flowId');
     return this.options.store.create({
-      executionId: crypto.randomUUID(),
+      executionId: randomUUID(),
       flowId,
       input: request.input ?? null,
       ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey }),
