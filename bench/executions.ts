@@ -1,5 +1,5 @@
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
-import { startWorkerProcess, type WorkerProcess } from '../devtools/worker.js';
+import { startWorkerProcess, type WorkerProcess } from '../devtools/processes.js';
 import { createPool, type Pool } from '../lib/db.js';
 import { ExecutionService } from '../lib/executions/ExecutionService.js';
 import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import pg from 'pg';
-import { startWorkerProcess } from '../devtools/worker.js';
+import { startWorkerProcess } from '../devtools/processes.js';
 import { ExecutionService } from '../lib/executions/ExecutionService.js';
 import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';
 import { PostgresFlowStore } from '../lib/flows/PostgresFlowStore.js';

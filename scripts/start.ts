@@ -3,8 +3,7 @@ import { config } from '../lib/config.js';
 import { logger } from '../lib/logger.js';
 import { migrate } from '../lib/migrate.js';
 import { startOffline } from '../devtools/offline.js';
-import { startLocalPostgres, type LocalPostgres } from '../devtools/postgres.js';
-import { startWorkerProcess } from '../devtools/worker.js';
+import { startScriptProcess, startWorkerProcess } from '../devtools/processes.js';
 import { onShutdown } from '../lib/shutdown.js';
 
 // The whole local stack: PostgreSQL (embedded unless DATABASE_URL is set), migrations, one
@@ -18,9 +17,10 @@ onShutdown(async () => {
 
 let databaseUrl = settings.databaseUrl;
 if (!databaseUrl) {
-  const postgres: LocalPostgres = await startLocalPostgres({ dataDir });
+  const postgres = startScriptProcess({ script: 'scripts/postgres.ts', args: [dataDir], stdio: 'inherit' });
   stops.push(() => postgres.stop());
-  databaseUrl = postgres.url;
+  databaseUrl = (await postgres.ready).url;
+  if (!databaseUrl) throw new Error('scripts/postgres.ts did not say where PostgreSQL listens');
   logger.info('embedded PostgreSQL is up', { dataDir, databaseUrl });
 }
 const applied = await migrate(databaseUrl);

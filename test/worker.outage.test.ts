@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort } from '../devtools/ports.js';
 import { startLocalPostgres, type LocalPostgres } from '../devtools/postgres.js';
-import { startWorkerProcess, type WorkerProcess } from '../devtools/worker.js';
+import { startWorkerProcess, type WorkerProcess } from '../devtools/processes.js';
 import { createPool, type Pool } from '../lib/db.js';
 import { ExecutionService } from '../lib/executions/ExecutionService.js';
 import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkerProcess, type WorkerProcess } from '../devtools/worker.js';
+import { startWorkerProcess, type WorkerProcess } from '../devtools/processes.js';
 import type { ExecutionRecord } from '../lib/executions/types.js';
 import { ExecutionQueue } from '../lib/worker/ExecutionQueue.js';
 import { doublingFlow, subflowCallerFlow } from './support/fixtures.js';

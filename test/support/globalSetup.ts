@@ -8,7 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { startOffline } from '../../devtools/offline.js';
 import { freePort } from '../../devtools/ports.js';
 import { startLocalPostgres } from '../../devtools/postgres.js';
-import { startWorkerProcess } from '../../devtools/worker.js';
+import { startWorkerProcess } from '../../devtools/processes.js';
 import { migrate } from '../../lib/migrate.js';
 
 declare module 'vitest' {
