@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
+import { pollDelayMs } from '../lib/executions/ExecutionApi.js';
 import { BUILT_IN_NODE_TYPES, NodeRegistry } from '../lib/flows/nodes/registry.js';
 import type { NodeType } from '../lib/flows/nodes/types.js';
 import { doublingFlow, ordersSyncFlow, subflowCallerFlow } from './support/fixtures.js';
@@ -231,5 +232,11 @@ describe('flows and executions in the store', () => {
     expect(ended).toMatchObject({ status: 'stopped', error: { message: 'operator said stop' } });
     expect(await service.cancel(sleeping.executionId)).toEqual(ended);
     await expect(service.cancel('no-such-execution')).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('waiting for an end', () => {
+  it('reads again after a tenth of the time waited so far, between 50 ms and 1 s', () => {
+    expect([0, 400, 1_000, 5_000, 10_000, 600_000].map(pollDelayMs)).toEqual([50, 50, 100, 500, 1_000, 1_000]);
   });
 });

@@ -30,7 +30,16 @@ export interface EventsPage {
   done: boolean;
 }
 
-const WAIT_POLL_MS = 50;
+/**
+ * How long a waiting call sleeps before it reads again, `waitedMs` into its wait: a tenth of the
+ * time waited so far, between 50 ms and 1 s. A short execution is seen ending within 50 ms; a
+ * Step Functions–style call waiting ten minutes reads about 700 times, not 12 000.
+ */
+export const pollDelayMs = (waitedMs: number): number => Math.min(1_000, Math.max(50, Math.round(waitedMs / 10)));
+
+/** Sleeps the poll delay, never past `deadline` (epoch ms). */
+const pollPause = (startedAt: number, deadline: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.min(pollDelayMs(Date.now() - startedAt), Math.max(1, deadline - Date.now()))));
 const EVENTS_PAGE = 1_000;
 /** How long cancelling waits for a running execution's worker to stop it (it usually takes under a second). */
 const CANCEL_WAIT_MS = 10_000;
@@ -53,7 +62,8 @@ export class ExecutionApi {
 
   /** Events after index `after`; with `waitMs`, waits for the first new one (long poll). */
   async events(executionId: string, after: number, waitMs: number): Promise<EventsPage> {
-    const deadline = Date.now() + waitMs;
+    const startedAt = Date.now();
+    const deadline = startedAt + waitMs;
     for (;;) {
       const execution = await this.get(executionId);
       const ended = ENDED_STATUSES.includes(execution.status);
@@ -61,7 +71,7 @@ export class ExecutionApi {
       if (events.length > 0 || ended || Date.now() >= deadline) {
         return { events, nextAfter: events.at(-1)?.index ?? after, done: ended && events.length < EVENTS_PAGE };
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS * 2, Math.max(1, deadline - Date.now()))));
+      await pollPause(startedAt, deadline);
     }
   }
 
@@ -98,11 +108,12 @@ export class ExecutionApi {
 
   /** The record once it has ended, or as it stands when `waitMs` has passed. */
   async waitForEnd(executionId: string, waitMs: number): Promise<ExecutionRecord> {
-    const deadline = Date.now() + waitMs;
+    const startedAt = Date.now();
+    const deadline = startedAt + waitMs;
     for (;;) {
       const execution = await this.get(executionId);
       if (ENDED_STATUSES.includes(execution.status) || Date.now() >= deadline) return execution;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, Math.max(1, deadline - Date.now()))));
+      await pollPause(startedAt, deadline);
     }
   }
 }
