@@ -87,7 +87,7 @@ describe('the database password from Secrets Manager', () => {
       // Held for a moment, so the acquire waits and opens its listener connection too.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       await holder.release(lockKey, held.lockId);
-      const { grant, started } = await lambda;
+      const { grant, started } = (await lambda).answer;
       expect(grant.acquired).toBe(true);
       expect(started).toMatchObject({ status: 'completed', output: 42 });
       expect(standIn.reads.filter((read) => read === secretId)).toHaveLength(1);
@@ -98,15 +98,16 @@ describe('the database password from Secrets Manager', () => {
     }
   });
 
-  it('fails the call with the database’s own refusal when the secret holds a wrong password', async () => {
+  it('fails the call with the database’s own refusal when the secret holds a wrong password, logged with the request id', async () => {
     const secretId = `arn:aws:secretsmanager:us-east-1:000000000000:secret:fireflow-${uniqueKey('wrong')}`;
     standIn.secrets.set(secretId, JSON.stringify({ username: 'fireflow', password: 'not-the-password' }));
     const script = `
       const locks = await import('./handlers/locks-invoke.ts');
-      const failure = await locks.acquireLock({ lockKey: 'secret:wrong', lockTtlMs: 5000, waitTimeoutMs: 0 }, {}).then(() => null, (error) => String(error.cause?.message ?? error.message));
+      const failure = await locks.acquireLock({ lockKey: 'secret:wrong', lockTtlMs: 5000, waitTimeoutMs: 0 }, { awsRequestId: 'request-1' }).then(() => null, (error) => ({ name: error.name, cause: String(error.cause?.message) }));
       answer({ failure });`;
-    const { failure } = await runWarmLambda(script, lambdaEnv(secretId));
-    expect(failure).toMatch(/password authentication failed/);
+    const { answer, logs } = await runWarmLambda(script, lambdaEnv(secretId));
+    expect(answer.failure).toEqual({ name: 'InternalError', cause: expect.stringMatching(/password authentication failed/) });
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'error', message: 'unexpected error', requestId: 'request-1' }));
   });
 });
 

@@ -48,7 +48,7 @@ it('sends nothing through RDS Proxy that would pin its connection, on at most 2 
     // Held long enough for the Lambda's acquire to wait (and LISTEN, past the proxy).
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await holder.release(lockKey, held.lockId);
-    const answers = await lambda;
+    const { answer: answers } = await lambda;
     expect(answers.saved.statusCode).toBe(200);
     expect(answers.grant.acquired).toBe(true);
     expect(answers.extended.extended).toBe(true);

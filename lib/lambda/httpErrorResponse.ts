@@ -14,12 +14,12 @@ export function httpErrorResponse(): MiddlewareObj<unknown, APIGatewayProxyResul
     onError(request) {
       const { error } = request;
       if (error instanceof FireflowError) {
-        if (error.statusCode >= 500) logger.error('request failed', { error });
+        if (error.statusCode >= 500) logger.error('request failed', { error, requestId: request.context?.awsRequestId });
         const body = { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };
         request.response = jsonResponse(error.statusCode, { error: body });
         return;
       }
-      logger.error('unexpected error', { error });
+      logger.error('unexpected error', { error, requestId: request.context?.awsRequestId });
       request.response = jsonResponse(500, { error: { code: 'InternalError', message: 'internal error' } });
     },
   };

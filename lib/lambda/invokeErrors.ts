@@ -20,7 +20,7 @@ export function invokeErrors(): MiddlewareObj {
     name: 'invokeErrors',
     onError(request) {
       if (request.error instanceof FireflowError) return;
-      logger.error('unexpected error', { error: request.error });
+      logger.error('unexpected error', { error: request.error, requestId: request.context?.awsRequestId });
       request.error = new InternalError({ cause: request.error });
     },
   };
