@@ -89,11 +89,8 @@ export class PostgresFlowLockService implements IFlowLockService {
 
   async release(lockKey: string, lockId: string): Promise<ReleaseResult> {
     const request = parseInput(releaseRequestSchema, { lockKey, lockId });
-    const result = await this.pool.query<{ contended: boolean }>(lockSql.release, [request.lockKey, request.lockId]);
-    const row = result.rows[0];
-    if (!row) return { released: false };
-    if (row.contended) await this.pool.query(lockSql.notifyReleased, [request.lockKey]);
-    return { released: true };
+    const result = await this.pool.query<{ released: boolean }>(lockSql.release, [request.lockKey, request.lockId]);
+    return { released: result.rows[0]?.released === true };
   }
 
   async extend(lockKey: string, lockId: string, lockTtlMs: number): Promise<ExtendResult> {
@@ -126,9 +123,9 @@ export class PostgresFlowLockService implements IFlowLockService {
 
   /** One try; when refused and `waiting`, marks the key contended and learns how long its lease runs. */
   private async attempt(lockKey: string, lockId: string, lockTtlMs: number, waiting: boolean): Promise<Attempt> {
-    const granted = await this.pool.query<{ fencing_token: string }>(lockSql.acquire, [lockKey, lockId, lockTtlMs]);
+    const granted = await this.pool.query<{ fencing_token: string | null }>(lockSql.acquire, [lockKey, lockId, lockTtlMs]);
     const token = granted.rows[0]?.fencing_token;
-    if (token !== undefined) return { granted: true, fencingToken: Number(token) };
+    if (token !== null && token !== undefined) return { granted: true, fencingToken: Number(token) };
     if (!waiting) return { granted: false, remainingMs: 0 };
     const refused = await this.pool.query<{ remaining_ms: number }>(lockSql.markContended, [lockKey]);
     // No row: the holder's row was swept meanwhile, so the key is free; try again at once.
