@@ -32,15 +32,11 @@ const COLUMNS = `execution_id, flow_id, flow_version, status, input, output, err
   root_execution_id, depth, created_at, started_at, completed_at,
   (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
 
-/** Writes events given as a JSON array; an index already written stays as it is (replays). */
-function insertEvents(executionIdParam: string, eventsParam: string): string {
-  return `
-    INSERT INTO fireflow_execution_events (execution_id, index, type, node_id, data, timestamp)
-    SELECT ${executionIdParam}, e.index, e.type, e.node_id, e.data, e.timestamp
-      FROM jsonb_to_recordset(${eventsParam}::jsonb) AS e(index integer, type text, node_id text, data jsonb, timestamp timestamptz)
-    ON CONFLICT (execution_id, index) DO NOTHING`;
-}
-
+/**
+ * The store's statements. What a worker writes for every execution (start, end, events) are
+ * calls of PL/pgSQL functions, which keep their plans per connection:
+ * migrations/1763787600000_execution_functions.sql holds their SQL.
+ */
 const executionSql = {
   /** Creates the execution of flow $2 at version $3 (null: the newest) in one round trip. */
   create: `
@@ -67,20 +63,12 @@ const executionSql = {
      ORDER BY created_at DESC, execution_id DESC
      LIMIT $4`,
   listChildren: `SELECT ${COLUMNS} FROM fireflow_executions WHERE parent_execution_id = $1 ORDER BY created_at, execution_id`,
-  markRunning: `
-    UPDATE fireflow_executions SET status = 'running', started_at = clock_timestamp()
-     WHERE execution_id = $1 AND status = 'created'
-    RETURNING ${COLUMNS}`,
-  /** Ends $1 and writes its last events ($5) in the same round trip. */
-  markEnded: `
-    WITH ended AS (
-      UPDATE fireflow_executions
-         SET status = $2, output = $3::jsonb, error = $4::jsonb, completed_at = clock_timestamp()
-       WHERE execution_id = $1 AND status IN ('created', 'running')
-      RETURNING ${COLUMNS}
-    ), written AS (${insertEvents('$1', '$5')})
-    SELECT * FROM ended`,
-  appendEvents: insertEvents('$1', '$2'),
+  /** Sets $1 running if it is `created`; no row otherwise. */
+  markRunning: `SELECT ${COLUMNS} FROM fireflow_execution_start($1)`,
+  /** Ends $1 (status $2, output $3, error $4) if it has not ended, and writes its last events ($5) in the same call. */
+  markEnded: `SELECT ${COLUMNS} FROM fireflow_execution_end($1, $2, $3::jsonb, $4::jsonb, $5::jsonb)`,
+  /** Writes events $2 (a JSON array) of $1; indexes already written stay as they are. */
+  appendEvents: `SELECT fireflow_execution_append_events($1, $2::jsonb)`,
   listEvents: `
     SELECT index, type, node_id, data, timestamp FROM fireflow_execution_events
      WHERE execution_id = $1 AND index > $2 ORDER BY index LIMIT $3`,
