@@ -55,10 +55,13 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
     timedOut = true;
     controller.abort(new FlowAborted(`flow timed out after ${flowTimeoutMs} ms`));
   };
-  const remainingMs = flowTimeoutMs === undefined ? undefined : flowTimeoutMs - (options.startedAt === undefined ? 0 : Date.now() - options.startedAt);
-  // Already past the deadline: stop before the first wave, not after whatever an instant node does.
-  if (remainingMs !== undefined && remainingMs <= 0) timeOut();
-  const flowTimer = remainingMs === undefined || remainingMs <= 0 ? undefined : setTimeout(timeOut, remainingMs);
+  let flowTimer: NodeJS.Timeout | undefined;
+  if (flowTimeoutMs !== undefined) {
+    const remainingMs = flowTimeoutMs - (options.startedAt === undefined ? 0 : Date.now() - options.startedAt);
+    // Already past the deadline: stop before the first wave, not after whatever an instant node does.
+    if (remainingMs <= 0) timeOut();
+    else flowTimer = setTimeout(timeOut, remainingMs);
+  }
 
   const finished = new Map<string, Resolved>();
   // Only nodes whose sources changed can change readiness: start with all, then the successors
