@@ -59,6 +59,22 @@ describe('FireflowClient', () => {
     expect(await client.cancelExecution(executionId)).toMatchObject({ status: 'stopped' });
   });
 
+  it('ends every execution cancelled right after its start `stopped`, whatever its worker was doing then', async () => {
+    const sleeper = uniqueFlowId('cancel-race');
+    await kit.service().saveFlow(sleeper, { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 600_000 } }] });
+    const ids: string[] = [];
+    // Cancels land at every stage: still queued, being dequeued, starting its node, sleeping.
+    for (let i = 0; i < 30; i += 1) {
+      const { executionId } = await client.startExecution(sleeper);
+      await new Promise((resolve) => setTimeout(resolve, (i % 4) * 15));
+      expect(await client.cancelExecution(executionId, 'changed course')).toMatchObject({ status: 'stopped', error: { message: 'changed course' } });
+      ids.push(executionId);
+    }
+    // Long enough for every worker run to notice and wind down: none writes over the end.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    for (const executionId of ids) expect((await client.getExecution(executionId)).status).toBe('stopped');
+  });
+
   it('reports unknown flows and executions as NotFoundError', async () => {
     expect(await failure(client.startExecution(uniqueFlowId('missing')))).toBeInstanceOf(NotFoundError);
     expect(await failure(client.getExecution('no-such-execution'))).toBeInstanceOf(NotFoundError);

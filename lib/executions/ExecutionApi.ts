@@ -41,8 +41,6 @@ export const pollDelayMs = (waitedMs: number): number => Math.min(1_000, Math.ma
 const pollPause = (startedAt: number, deadline: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.min(pollDelayMs(Date.now() - startedAt), Math.max(1, deadline - Date.now()))));
 const EVENTS_PAGE = 1_000;
-/** How long cancelling waits for a running execution's worker to stop it (it usually takes under a second). */
-const CANCEL_WAIT_MS = 10_000;
 
 /**
  * What the Lambdas do with executions: create and enqueue them for the workers (never run them),
@@ -94,16 +92,17 @@ export class ExecutionApi {
   }
 
   /**
-   * Cancels the workflow and answers the record: `stopped` at once if it had not started, else
-   * once its worker has stopped it (it notices within about a second), or as it stands after
-   * CANCEL_WAIT_MS. An ended execution is answered unchanged.
+   * Cancels the workflow, then ends the record `stopped` at once, as Step Functions does: no
+   * worker starts the execution after that, and one running it stops at its next step or within
+   * about a second, writing nothing over the record (a step may also find the cancelled workflow
+   * no longer its own, and then this is the only end written). An ended execution is answered
+   * unchanged.
    */
   async cancel(executionId: string, reason = 'cancelled'): Promise<ExecutionRecord> {
     const execution = await this.get(executionId);
     if (ENDED_STATUSES.includes(execution.status)) return execution;
     await this.queue.cancel(executionId);
-    const current = await this.service.cancel(executionId, reason);
-    return ENDED_STATUSES.includes(current.status) ? current : this.waitForEnd(executionId, CANCEL_WAIT_MS);
+    return this.store.markEnded(executionId, { status: 'stopped', reason });
   }
 
   /** The record once it has ended, or as it stands when `waitMs` has passed. */

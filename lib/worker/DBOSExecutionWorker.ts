@@ -128,25 +128,25 @@ export class DBOSExecutionWorker {
 
   /** The body of `executeFireFlow`. */
   async runExecution(executionId: string): Promise<WorkflowResult> {
-    const stepRunner: StepRunner = {
-      run: async (nodeId, work) => {
-        try {
-          return await DBOS.runStep(work, { name: nodeId });
-        } catch (error) {
-          if (isCancellation(error)) this.service.abort(executionId, 'cancelled');
-          throw error;
-        }
-      },
+    /** DBOS work of this execution; if its workflow was cancelled meanwhile, the engine stops (the execution ends `stopped`, not `failed`). */
+    const durably = async <T>(work: () => Promise<T>): Promise<T> => {
+      try {
+        return await work();
+      } catch (error) {
+        if (isCancellation(error)) this.service.abort(executionId, 'cancelled');
+        throw error;
+      }
     };
+    const stepRunner: StepRunner = { run: (nodeId, work) => durably(() => DBOS.runStep(work, { name: nodeId })) };
     // Durable: the wake-up time is checkpointed, and the wait itself gives way to cancellation.
     const sleep: FlowServices['sleep'] = async (ms, signal) => {
-      const wakeAt = await DBOS.runStep(async () => Date.now() + ms, { name: 'sleep' });
+      const wakeAt = await durably(() => DBOS.runStep(async () => Date.now() + ms, { name: 'sleep' }));
       await abortableSleep(Math.max(0, wakeAt - Date.now()), signal);
     };
     const ended = await this.service.run(executionId, {
       stepRunner,
       sleep,
-      runChild: (child, signal) => this.runChildWorkflow(child, signal),
+      runChild: (child, signal) => durably(() => this.runChildWorkflow(child, signal)),
       isOwnershipLost,
     });
     return { executionId, status: ended.status };
