@@ -1,12 +1,12 @@
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { startWorkerProcess, type WorkerProcess } from '../devtools/processes.js';
 import { createPool, type Pool } from '../lib/db.js';
-import { ExecutionService } from '../lib/executions/ExecutionService.js';
+import { ExecutionControl } from '../lib/executions/control/ExecutionControl.js';
+import { ExecutionQueue } from '../lib/executions/control/ExecutionQueue.js';
+import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME } from '../lib/executions/names.js';
 import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';
+import { FlowCatalog } from '../lib/flows/FlowCatalog.js';
 import { PostgresFlowStore } from '../lib/flows/PostgresFlowStore.js';
-import { PostgresFlowLockService } from '../lib/locks/PostgresFlowLockService.js';
-import { ExecutionQueue } from '../lib/worker/ExecutionQueue.js';
-import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME } from '../lib/worker/names.js';
 import { absoluteMetric, BARE_QUEUE, percentile, ratioMetric, sleep, type Metric } from './support.js';
 
 const LATENCY_SAMPLES = 60;
@@ -74,12 +74,11 @@ async function withWorker<T>(worker: WorkerProcess, work: () => Promise<T>): Pro
 export async function benchExecutions(databaseUrl: string): Promise<Metric[]> {
   const pool = createPool({ connectionString: databaseUrl, max: 8 });
   const client = await DBOSClient.create({ systemDatabaseUrl: databaseUrl, applicationName: DBOS_APPLICATION_NAME });
-  const queue = await ExecutionQueue.create(databaseUrl, 4);
-  const locks = new PostgresFlowLockService({ pool, listenConnectionString: databaseUrl });
-  const service = new ExecutionService({ flows: new PostgresFlowStore(pool), store: new PostgresExecutionStore(pool), flowLock: locks });
+  const queue = await ExecutionQueue.create({ databaseUrl, appVersion: 'fireflow-1', poolSize: 4 });
+  const control = new ExecutionControl(new FlowCatalog(new PostgresFlowStore(pool)), new PostgresExecutionStore(pool), queue);
   try {
-    await service.saveFlow('bench-one', { nodes: [{ id: 'add', type: 'TransformNode', inputs: { expression: '1 + 1' } }] });
-    await service.saveFlow('bench-three', {
+    await control.saveFlow('bench-one', { nodes: [{ id: 'add', type: 'TransformNode', inputs: { expression: '1 + 1' } }] });
+    await control.saveFlow('bench-three', {
       nodes: [
         { id: 'in', type: 'FlowInputNode' },
         { id: 'add', type: 'TransformNode', inputs: { expression: '$ + 1' } },
@@ -92,8 +91,7 @@ export async function benchExecutions(databaseUrl: string): Promise<Metric[]> {
     });
     const fireflow = (flowId: string): Target => ({
       async enqueue() {
-        const { execution } = await service.start(flowId, { input: 1 });
-        await queue.enqueue(execution.executionId);
+        const { execution } = await control.start({ flowId, input: 1, waitMs: 0 });
         return execution.executionId;
       },
     });
@@ -119,7 +117,6 @@ export async function benchExecutions(databaseUrl: string): Promise<Metric[]> {
       ratioMetric(`throughput, ${THROUGHPUT_EXECUTIONS} executions of a 3-node flow vs bare 3-step workflows`, 'executions/s', ourRate, bareRate, 0.7, true),
     ];
   } finally {
-    await locks.close();
     await queue.close();
     await client.destroy();
     await pool.end();

@@ -7,8 +7,7 @@ import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import pg from 'pg';
 import { startWorkerProcess } from '../devtools/processes.js';
-import { ExecutionService } from '../lib/executions/ExecutionService.js';
-import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';
+import { FlowCatalog } from '../lib/flows/FlowCatalog.js';
 import { PostgresFlowStore } from '../lib/flows/PostgresFlowStore.js';
 import { PostgresFlowLockService } from '../lib/locks/PostgresFlowLockService.js';
 import { absoluteMetric, median, ratioMetric, sleep, type Metric } from './support.js';
@@ -151,7 +150,7 @@ async function executionHandlerConnections(outdir: string, databaseUrl: string):
   const handlerBundle = await bundle('handlers/executions-invoke.ts', outdir);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'bench-setup' });
   const flowId = `bench-warm-${Date.now()}`;
-  await new ExecutionService({ flows: new PostgresFlowStore(pool), store: new PostgresExecutionStore(pool) }).saveFlow(flowId, { nodes: [{ id: 'add', type: 'TransformNode', inputs: { expression: '1 + 1' } }] });
+  await new FlowCatalog(new PostgresFlowStore(pool)).save(flowId, { nodes: [{ id: 'add', type: 'TransformNode', inputs: { expression: '1 + 1' } }] });
   const script = `
     const calls = (make) => Promise.all(Array.from({ length: ${CONCURRENT_INVOCATIONS} }, (_, i) => make(i)));
     const started = await calls(() => handler.startExecution({ flowId: ${JSON.stringify(flowId)}, waitMs: 30000 }, {}));

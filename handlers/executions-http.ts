@@ -1,50 +1,50 @@
-import { sharedExecutionApi } from '../lib/executions/ExecutionApi.js';
+import { isEnded } from '../lib/executions/control/ExecutionControl.js';
 import {
   cancelExecutionSchema,
   eventsQuerySchema,
   executionIdSchema,
-  flowIdSchema,
+  flowRefSchema,
   listQuerySchema,
   startBodySchema,
   startQuerySchema,
-} from '../lib/executions/schemas.js';
-import { ENDED_STATUSES } from '../lib/executions/types.js';
+} from '../lib/executions/control/schemas.js';
+import { lambdaExecutions } from '../lib/lambda/executions.js';
 import { httpHandler, objectBody } from '../lib/lambda/handlers.js';
 import { parseInput } from '../lib/validation.js';
 
 /** POST /flows/{flowId}/executions {input?, idempotencyKey?} ?waitMs → 202 {executionId, status} | 200 record */
 export const startExecution = httpHandler(async ({ path, query, body }) => {
-  const flowId = parseInput(flowIdSchema, path.flowId, 'flowId');
+  const { flowId } = parseInput(flowRefSchema, path);
   const { waitMs } = parseInput(startQuerySchema, query);
   const request = parseInput(startBodySchema, objectBody(body));
-  const { execution } = await (await sharedExecutionApi()).start({ flowId, waitMs, ...request });
-  return ENDED_STATUSES.includes(execution.status) && waitMs > 0
+  const { execution } = await (await lambdaExecutions()).start({ flowId, waitMs, ...request });
+  return isEnded(execution) && waitMs > 0
     ? { body: execution }
     : { statusCode: 202, body: { executionId: execution.executionId, status: execution.status } };
 });
 
 /** GET /flows/{flowId}/executions ?limit&cursor → {items, nextCursor}, newest first */
 export const listExecutions = httpHandler(async ({ path, query }) => {
-  const flowId = parseInput(flowIdSchema, path.flowId, 'flowId');
+  const { flowId } = parseInput(flowRefSchema, path);
   const { limit, cursor } = parseInput(listQuerySchema, query);
-  return { body: await (await sharedExecutionApi()).listByFlow(flowId, { limit, ...(cursor === undefined ? {} : { cursor }) }) };
+  return { body: await (await lambdaExecutions()).listByFlow(flowId, { limit, ...(cursor === undefined ? {} : { cursor }) }) };
 });
 
 /** GET /executions/{executionId} → record */
 export const getExecution = httpHandler(async ({ path }) => {
   const executionId = parseInput(executionIdSchema, path.executionId, 'executionId');
-  return { body: await (await sharedExecutionApi()).get(executionId) };
+  return { body: await (await lambdaExecutions()).get(executionId) };
 });
 
 /** GET /executions/{executionId}/events ?after&waitMs → {events, nextAfter, done} */
 export const listEvents = httpHandler(async ({ path, query }) => {
   const executionId = parseInput(executionIdSchema, path.executionId, 'executionId');
   const { after, waitMs } = parseInput(eventsQuerySchema, query);
-  return { body: await (await sharedExecutionApi()).events(executionId, after, waitMs) };
+  return { body: await (await lambdaExecutions()).events(executionId, after, waitMs) };
 });
 
 /** POST /executions/{executionId}/cancel {reason?} → record */
 export const cancelExecution = httpHandler(async ({ path, body }) => {
   const { executionId, reason } = parseInput(cancelExecutionSchema, { ...objectBody(body), executionId: path.executionId });
-  return { body: await (await sharedExecutionApi()).cancel(executionId, reason) };
+  return { body: await (await lambdaExecutions()).cancel(executionId, reason) };
 });

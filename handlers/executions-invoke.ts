@@ -1,5 +1,7 @@
-import { sharedExecutionApi, startAnswer } from '../lib/executions/ExecutionApi.js';
-import { cancelExecutionSchema, executionRefSchema, INVOKE_WAIT_MAX_MS, startExecutionSchema } from '../lib/executions/schemas.js';
+import { startAnswer } from '../lib/executions/control/ExecutionControl.js';
+import { INVOKE_WAIT_MAX_MS } from '../lib/executions/control/limits.js';
+import { cancelExecutionSchema, executionRefSchema, startExecutionSchema } from '../lib/executions/control/schemas.js';
+import { lambdaExecutions } from '../lib/lambda/executions.js';
 import { invokeHandler } from '../lib/lambda/handlers.js';
 import { parseInput } from '../lib/validation.js';
 
@@ -8,18 +10,18 @@ const startOverInvoke = startExecutionSchema(INVOKE_WAIT_MAX_MS);
 /** startExecution: {flowId, input?, idempotencyKey?, waitMs?} → {executionId, status, output?, error?} */
 export const startExecution = invokeHandler(async (payload) => {
   const command = parseInput(startOverInvoke, payload);
-  const { execution } = await (await sharedExecutionApi()).start(command);
+  const { execution } = await (await lambdaExecutions()).start(command);
   return startAnswer(execution);
 });
 
 /** getExecution: {executionId} → execution record */
 export const getExecution = invokeHandler(async (payload) => {
   const { executionId } = parseInput(executionRefSchema, payload);
-  return (await sharedExecutionApi()).get(executionId);
+  return (await lambdaExecutions()).get(executionId);
 });
 
 /** cancelExecution: {executionId, reason?} → execution record */
 export const cancelExecution = invokeHandler(async (payload) => {
   const { executionId, reason } = parseInput(cancelExecutionSchema, payload);
-  return (await sharedExecutionApi()).cancel(executionId, reason);
+  return (await lambdaExecutions()).cancel(executionId, reason);
 });

@@ -1,5 +1,5 @@
 import { objectBody, httpHandler } from '../lib/lambda/handlers.js';
-import { sharedLockService } from '../lib/locks/shared.js';
+import { lambdaLocks } from '../lib/lambda/services.js';
 import {
   acquireRequestSchema,
   extendRequestSchema,
@@ -14,23 +14,23 @@ const acquireOverHttp = acquireRequestSchema(HTTP_LOCK_WAIT_MAX_MS);
 /** POST /locks/{lockKey}/acquire {lockTtlMs, waitTimeoutMs} */
 export const acquire = httpHandler(async ({ path, body }) => {
   const request = parseInput(acquireOverHttp, { ...objectBody(body), lockKey: path.lockKey });
-  return { body: await sharedLockService().acquire(request.lockKey, request.lockTtlMs, request.waitTimeoutMs) };
+  return { body: await lambdaLocks().acquire(request.lockKey, request.lockTtlMs, request.waitTimeoutMs) };
 });
 
 /** POST /locks/{lockKey}/release {lockId} */
 export const release = httpHandler(async ({ path, body }) => {
   const request = parseInput(releaseRequestSchema, { ...objectBody(body), lockKey: path.lockKey });
-  return { body: await sharedLockService().release(request.lockKey, request.lockId) };
+  return { body: await lambdaLocks().release(request.lockKey, request.lockId) };
 });
 
 /** POST /locks/{lockKey}/extend {lockId, lockTtlMs} */
 export const extend = httpHandler(async ({ path, body }) => {
   const request = parseInput(extendRequestSchema, { ...objectBody(body), lockKey: path.lockKey });
-  return { body: await sharedLockService().extend(request.lockKey, request.lockId, request.lockTtlMs) };
+  return { body: await lambdaLocks().extend(request.lockKey, request.lockId, request.lockTtlMs) };
 });
 
 /** GET /locks/{lockKey} → {lockKey, held, expiresAt?, fencingToken?}; never the lockId. */
 export const inspect = httpHandler(async ({ path }) => {
   const { lockKey } = parseInput(inspectRequestSchema, { lockKey: path.lockKey });
-  return { body: { lockKey, ...(await sharedLockService().inspect(lockKey)) } };
+  return { body: { lockKey, ...(await lambdaLocks().inspect(lockKey)) } };
 });

@@ -1,5 +1,5 @@
 import { invokeHandler } from '../lib/lambda/handlers.js';
-import { sharedLockService } from '../lib/locks/shared.js';
+import { lambdaLocks } from '../lib/lambda/services.js';
 import { acquireRequestSchema, extendRequestSchema, releaseRequestSchema } from '../lib/locks/schemas.js';
 import { parseInput } from '../lib/validation.js';
 
@@ -8,20 +8,20 @@ const acquireOverInvoke = acquireRequestSchema();
 /** acquireLock: {lockKey, lockTtlMs, waitTimeoutMs} → {acquired, lockId, fencingToken?} */
 export const acquireLock = invokeHandler(async (payload) => {
   const request = parseInput(acquireOverInvoke, payload);
-  return sharedLockService().acquire(request.lockKey, request.lockTtlMs, request.waitTimeoutMs);
+  return lambdaLocks().acquire(request.lockKey, request.lockTtlMs, request.waitTimeoutMs);
 });
 
 /** releaseLock: {lockKey, lockId} → {released} */
 export const releaseLock = invokeHandler(async (payload) => {
   const request = parseInput(releaseRequestSchema, payload);
-  return sharedLockService().release(request.lockKey, request.lockId);
+  return lambdaLocks().release(request.lockKey, request.lockId);
 });
 
 /** extendLock: {lockKey, lockId, lockTtlMs} → {extended} */
 export const extendLock = invokeHandler(async (payload) => {
   const request = parseInput(extendRequestSchema, payload);
-  return sharedLockService().extend(request.lockKey, request.lockId, request.lockTtlMs);
+  return lambdaLocks().extend(request.lockKey, request.lockId, request.lockTtlMs);
 });
 
 /** lockJanitor (scheduled): deletes lock rows whose lease ended long ago. */
-export const lockJanitor = invokeHandler(async () => ({ deleted: await sharedLockService().sweep() }));
+export const lockJanitor = invokeHandler(async () => ({ deleted: await lambdaLocks().sweep() }));

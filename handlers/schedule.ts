@@ -1,5 +1,6 @@
-import { sharedExecutionApi, startAnswer } from '../lib/executions/ExecutionApi.js';
-import { scheduledTickSchema } from '../lib/executions/schemas.js';
+import { startAnswer } from '../lib/executions/control/ExecutionControl.js';
+import { scheduledTickSchema } from '../lib/executions/control/schemas.js';
+import { lambdaExecutions } from '../lib/lambda/executions.js';
 import { invokeHandler } from '../lib/lambda/handlers.js';
 import { parseInput } from '../lib/validation.js';
 
@@ -10,7 +11,7 @@ import { parseInput } from '../lib/validation.js';
  */
 export const scheduledTrigger = invokeHandler(async (event) => {
   const tick = parseInput(scheduledTickSchema, event);
-  const { execution, created } = await (await sharedExecutionApi()).start({
+  const { execution, created } = await (await lambdaExecutions()).start({
     flowId: tick.flowId,
     input: tick.input ?? null,
     idempotencyKey: `schedule:${new Date(tick.time).toISOString()}`,

@@ -36,6 +36,8 @@ export interface FireflowConfig {
   workerId: string | undefined;
   /** The release's application version, pinned so its workers recover each other's work (APP_VERSION). Default fireflow-1. */
   appVersion: string;
+  /** Worker: the ECS task metadata endpoint, set by ECS (ECS_CONTAINER_METADATA_URI_V4); the task ID names the executor. */
+  ecsMetadataUri: string | undefined;
   /** Worker: how often it beats and looks for dead workers (WORKER_HEARTBEAT_MS). Default 5000. */
   workerHeartbeatMs: number;
   /** Worker: a worker silent this long is dead and its executions are resumed elsewhere (WORKER_DEAD_AFTER_MS). Default 20000. */
@@ -61,7 +63,7 @@ export interface FireflowConfig {
 /**
  * Reads environment variables, collecting every problem (named `env.NAME`) before failing. A
  * small reader rather than a zod schema: every Lambda reads its configuration during its cold
- * start, and building a schema of two dozen settings cost several milliseconds there.
+ * start, where building a schema of two dozen settings costs more than reading them.
  */
 class EnvReader {
   private readonly problems: FieldProblem[] = [];
@@ -125,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
     workerConcurrency: read.integer('WORKER_CONCURRENCY', 20, 1),
     workerId: read.text('WORKER_ID'),
     appVersion: read.text('APP_VERSION') ?? 'fireflow-1',
+    ecsMetadataUri: read.url('ECS_CONTAINER_METADATA_URI_V4'),
     workerHeartbeatMs: read.integer('WORKER_HEARTBEAT_MS', 5000, 100),
     workerDeadAfterMs: read.integer('WORKER_DEAD_AFTER_MS', 20_000, 500),
     workerStopTimeoutMs: read.integer('WORKER_STOP_TIMEOUT_MS', 100_000, 0),

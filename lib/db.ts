@@ -1,24 +1,33 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
-import { config } from './config.js';
 import { secretPassword } from './databaseSecret.js';
 import { logger } from './logger.js';
 
 export type Pool = pg.Pool;
 
+/**
+ * What FireFlow's stores need of a database: one statement at a time. A pool is one; so is the
+ * worker's retrying wrapper below, which therefore has nothing (like `connect()`) to bypass it.
+ */
+export interface Queryable {
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
+}
+
 export interface PoolOptions {
   connectionString: string;
   max: number;
+  /** Completes a connection string that carries no password (see `connectionSettings`). */
+  databaseSecretArn?: string | undefined;
 }
 
 /**
  * How pg connects to `connectionString`, named `applicationName` unless the string names itself.
- * A string without a password gets DATABASE_SECRET_ARN's, when that is set (Lambdas; see
- * lib/databaseSecret.ts); otherwise pg's own rules apply (PGPASSWORD, which the worker's task
- * definition fills from the same secret).
+ * A string without a password gets the one of the secret `databaseSecretArn`, when given
+ * (Lambdas; see lib/databaseSecret.ts); otherwise pg's own rules apply (PGPASSWORD, which the
+ * worker's task definition fills from the same secret).
  */
-export function connectionSettings(connectionString: string, applicationName: string): pg.ClientConfig {
-  const { databaseSecretArn } = config();
+export function connectionSettings(connectionString: string, applicationName: string, databaseSecretArn: string | undefined): pg.ClientConfig {
   const asGiven = { application_name: applicationName, connectionString };
   if (!databaseSecretArn) return asGiven;
   const settings = parseIntoClientConfig(connectionString);
@@ -26,9 +35,9 @@ export function connectionSettings(connectionString: string, applicationName: st
 }
 
 /** A connection pool that logs (instead of crashing on) errors of idle connections. */
-export function createPool({ connectionString, max }: PoolOptions): Pool {
+export function createPool({ connectionString, max, databaseSecretArn }: PoolOptions): Pool {
   const pool = new pg.Pool({
-    ...connectionSettings(connectionString, 'fireflow'),
+    ...connectionSettings(connectionString, 'fireflow', databaseSecretArn),
     max,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
@@ -37,17 +46,9 @@ export function createPool({ connectionString, max }: PoolOptions): Pool {
   return pool;
 }
 
-export function requireDatabaseUrl(url: string | undefined = config().databaseUrl): string {
+export function requireDatabaseUrl(url: string | undefined): string {
   if (!url) throw new Error('DATABASE_URL is not set: FireFlow needs a PostgreSQL connection string');
   return url;
-}
-
-let processPool: Pool | undefined;
-
-/** The one pool of this process (a warm Lambda or a worker), created on first use. */
-export function sharedPool(): Pool {
-  processPool ??= createPool({ connectionString: requireDatabaseUrl(), max: config().dbPoolMax });
-  return processPool;
 }
 
 const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300']);
@@ -62,28 +63,29 @@ export function isTransientDbError(error: unknown): boolean {
 }
 
 /**
- * The same pool, whose `query` retries transient failures (the database restarting, a failover)
+ * `database`'s statements, retrying transient failures (the database restarting, a failover)
  * with backoff for up to `maxMs`. Only for idempotent statements: a statement may have committed
  * just before its connection broke.
  */
-export function retryingTransientErrors(pool: Pool, maxMs: number): Pool {
-  const query = async (...args: unknown[]) => {
-    const deadline = Date.now() + maxMs;
-    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
-      try {
-        return await (pool.query as (...queryArgs: unknown[]) => Promise<unknown>)(...args);
-      } catch (error) {
-        if (!isTransientDbError(error) || Date.now() + delay > deadline) throw error;
-        logger.warn('database unavailable; retrying', { error, retryInMs: delay });
-        await new Promise((resolve) => setTimeout(resolve, delay));
+export function retryingTransientErrors(database: Queryable, maxMs: number): Queryable {
+  return {
+    async query(text, values) {
+      const deadline = Date.now() + maxMs;
+      for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+        try {
+          return await database.query(text, values);
+        } catch (error) {
+          if (!isTransientDbError(error) || Date.now() + delay > deadline) throw error;
+          logger.warn('database unavailable; retrying', { error, retryInMs: delay });
+          await sleep(delay);
+        }
       }
-    }
+    },
   };
-  return new Proxy(pool, { get: (target, property, receiver) => (property === 'query' ? query : Reflect.get(target, property, receiver)) });
 }
 
 /** True when the database answers a trivial query within `timeoutMs`. */
-export async function databaseAnswers(pool: Pool, timeoutMs = 2_000): Promise<boolean> {
+export async function databaseAnswers(pool: Queryable, timeoutMs = 2_000): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);

@@ -1,24 +1,8 @@
 /**
  * A monotonic clock in milliseconds, for deadlines. process.hrtime rather than performance.now(),
- * whose global loads node:perf_hooks on first use: 2 ms of a Lambda's first call.
+ * whose global loads node:perf_hooks on first use, in a Lambda's first call.
  */
 export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Settles with `work`, or rejects as soon as `signal` aborts, for work that ignores the signal. */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -6,7 +6,7 @@ import { onShutdown } from '../lib/shutdown.js';
 
 const settings = config();
 const offline = await startOffline({
-  databaseUrl: requireDatabaseUrl(),
+  databaseUrl: requireDatabaseUrl(settings.databaseUrl),
   httpPort: settings.httpPort,
   lambdaPort: settings.lambdaPort,
 });

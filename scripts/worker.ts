@@ -1,36 +1,44 @@
 import http from 'node:http';
 import { config } from '../lib/config.js';
-import { retryingTransientErrors, sharedPool } from '../lib/db.js';
+import { createPool, requireDatabaseUrl, retryingTransientErrors } from '../lib/db.js';
 import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';
 import { logger } from '../lib/logger.js';
-import { DBOSExecutionWorker } from '../lib/worker/DBOSExecutionWorker.js';
 import { onShutdown } from '../lib/shutdown.js';
+import { DBOSExecutionWorker } from '../lib/worker/DBOSExecutionWorker.js';
 
-// One worker process (the ECS task's command): DATABASE_URL, WORKER_ID and the other settings
-// of lib/config.ts. SIGTERM stops it gracefully (ECS gives 120 s).
-// The worker's statements are idempotent, so they may wait out a database restart or failover.
-const worker = new DBOSExecutionWorker(new PostgresExecutionStore(retryingTransientErrors(sharedPool(), config().workerDbRetryMs)), null);
-await worker.start();
+// One worker process (the ECS task's command), and its composition root: DATABASE_URL, WORKER_ID
+// and the other settings of lib/config.ts. SIGTERM stops it gracefully (ECS gives 120 s).
+const settings = config();
+const databaseUrl = requireDatabaseUrl(settings.databaseUrl);
 
-const { workerHealthPort } = config();
+// The health port is taken before any work, so a port in use stops the worker in one line.
 const health =
-  workerHealthPort === 0
+  settings.workerHealthPort === 0
     ? undefined
-    : http
-        .createServer((request, response) => {
+    : await new Promise<http.Server>((resolve, reject) => {
+        const server = http.createServer((request, response) => {
           const ok = request.url === '/health' || (request.url === '/ready' && worker.isWorkerRunning());
           response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok }));
-        })
-        .listen(workerHealthPort);
+        });
+        server.once('error', reject).listen(settings.workerHealthPort, () => resolve(server));
+      }).catch((error: unknown) => {
+        logger.error('the worker health port is not available', { port: settings.workerHealthPort, error });
+        process.exit(1);
+      });
 
-const { workerStopTimeoutMs } = config();
+const pool = createPool({ connectionString: databaseUrl, max: settings.dbPoolMax, databaseSecretArn: settings.databaseSecretArn });
+// The worker's statements are idempotent, so they may wait out a database restart or failover.
+const database = retryingTransientErrors(pool, settings.workerDbRetryMs);
+const worker = new DBOSExecutionWorker(new PostgresExecutionStore(database), null, { databaseUrl, pool, config: settings });
+await worker.start();
+
 onShutdown(async () => {
   health?.close();
   await worker.stop();
-  await sharedPool().end();
-}, workerStopTimeoutMs + 10_000);
+  await pool.end();
+}, settings.workerStopTimeoutMs + 10_000);
 // Spawned by a parent (npm start, tests): stop when it goes away, never outlive it.
 process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-logger.info('worker ready', { executorId: worker.getExecutorId(), healthPort: workerHealthPort || null });
+logger.info('worker ready', { executorId: worker.getExecutorId(), healthPort: settings.workerHealthPort || null });
 // A parent that spawned this worker with an IPC channel (tests, npm start) learns it is ready.
 process.send?.({ type: 'ready' });

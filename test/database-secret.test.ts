@@ -75,7 +75,7 @@ describe('the database password from Secrets Manager', () => {
     const pool = testPool(1);
     const holder = new PostgresFlowLockService({ pool, listenConnectionString: databaseUrl() });
     try {
-      await kit.service().saveFlow(flowId, doublingFlow());
+      await kit.flows.save(flowId, doublingFlow());
       const held = await holder.acquire(lockKey, 10_000, 0);
       const script = `
         const locks = await import('./handlers/locks-invoke.ts');

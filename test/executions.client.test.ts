@@ -15,7 +15,7 @@ beforeAll(async () => {
   kit = flowKit();
   client = new FireflowClient({ lambdaClient: lambdaClient(), functionPrefix: 'fireflow-dev-' });
   doubling = uniqueFlowId('doubling');
-  await kit.service().saveFlow(doubling, doublingFlow(10));
+  await kit.flows.save(doubling, doublingFlow(10));
 });
 afterAll(() => kit.close());
 
@@ -52,7 +52,7 @@ describe('FireflowClient', () => {
 
   it('cancels a running execution', async () => {
     const sleeper = uniqueFlowId('sleeper');
-    await kit.service().saveFlow(sleeper, { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 600_000 } }] });
+    await kit.flows.save(sleeper, { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 600_000 } }] });
     const { executionId } = await client.startExecution(sleeper);
     while ((await client.getExecution(executionId)).status !== 'running') await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await client.cancelExecution(executionId, 'no longer needed')).toMatchObject({ status: 'stopped' });
@@ -61,7 +61,7 @@ describe('FireflowClient', () => {
 
   it('ends every execution cancelled right after its start `stopped`, whatever its worker was doing then', async () => {
     const sleeper = uniqueFlowId('cancel-race');
-    await kit.service().saveFlow(sleeper, { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 600_000 } }] });
+    await kit.flows.save(sleeper, { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 600_000 } }] });
     const ids: string[] = [];
     // Cancels land at every stage: still queued, being dequeued, starting its node, sleeping.
     for (let i = 0; i < 30; i += 1) {
@@ -83,7 +83,7 @@ describe('FireflowClient', () => {
 
   it('rejects bad input with a typed ValidationError naming the field, starting nothing', async () => {
     const flowId = uniqueFlowId('never-started');
-    await kit.service().saveFlow(flowId, doublingFlow());
+    await kit.flows.save(flowId, doublingFlow());
     const cases: Array<[() => Promise<unknown>, string]> = [
       [() => client.startExecution('bad flow id'), 'flowId'],
       [() => client.startExecutionAndWait(flowId, { waitMs: 900_001 }), 'waitMs'],

@@ -59,6 +59,28 @@ describe('flow and execution routes over the HTTP API', () => {
     expect(await http('POST', `/executions/${body.executionId}/cancel`, { json: {} })).toEqual(cancelled);
   });
 
+  it('follows the events of a cancelled execution to done, which comes with flow:cancelled', async () => {
+    const flowId = uniqueFlowId('http-cancel-events');
+    await http('PUT', `/flows/${flowId}`, { json: { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 600_000 } }] } });
+    for (const cancelWhen of ['at once', 'once running']) {
+      const { body } = await http('POST', `/flows/${flowId}/executions`, { json: {} });
+      const events: Array<{ index: number; type: string }> = [];
+      const follow = async (until: (page: { events: typeof events; done: boolean }) => boolean) => {
+        for (;;) {
+          const page = await http('GET', `/executions/${body.executionId}/events?after=${events.at(-1)?.index ?? -1}&waitMs=5000`);
+          events.push(...page.body.events);
+          if (until(page.body)) return page.body.done as boolean;
+        }
+      };
+      if (cancelWhen === 'once running') await follow((page) => page.events.some((event) => event.type === 'node:started'));
+      expect((await http('POST', `/executions/${body.executionId}/cancel`, { json: { reason: 'stop' } })).body.status).toBe('stopped');
+      expect(await follow((page) => page.done)).toBe(true);
+      expect(events.at(-1)?.type).toBe('flow:cancelled');
+      expect(events.map((event) => event.index)).toEqual(events.map((_, index) => index));
+      expect(events.filter((event) => event.type.startsWith('flow:') && event.type !== 'flow:started')).toHaveLength(1);
+    }
+  });
+
   describe('bad input gets a 4xx naming the problem', () => {
     const flowId = uniqueFlowId('http-bad');
     type Case = [label: string, method: string, path: string, options: Parameters<typeof http>[2], status: number, field?: string];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
-import { pollDelayMs } from '../lib/executions/ExecutionApi.js';
+import { pollDelayMs } from '../lib/executions/control/ExecutionControl.js';
 import { BUILT_IN_NODE_TYPES, NodeRegistry } from '../lib/flows/nodes/registry.js';
 import type { NodeType } from '../lib/flows/nodes/types.js';
 import { doublingFlow, ordersSyncFlow, subflowCallerFlow } from './support/fixtures.js';
@@ -47,17 +47,15 @@ describe('parallel branches', () => {
   const registry = new NodeRegistry([...BUILT_IN_NODE_TYPES, barrierNodeType()]);
 
   it('runs independent branches at the same time', async () => {
-    const service = kit.service({ registry });
-    const { execution } = await kit.runDefinition({ nodes: [barrier('a', 3), barrier('b', 3), barrier('c', 3)] }, null, { service });
+    const { execution } = await kit.runner({ registry }).runDefinition({ nodes: [barrier('a', 3), barrier('b', 3), barrier('c', 3)] });
     expect(execution.status).toBe('completed');
   });
 
   it('never runs more nodes at once than maxParallel', async () => {
-    const service = kit.service({ registry, maxParallel: 2 });
-    const { execution } = await kit.runDefinition({ nodes: [barrier('a', 3), barrier('b', 3), barrier('c', 3)] }, null, { service });
+    const { execution } = await kit.runner({ registry, maxParallel: 2 }).runDefinition({ nodes: [barrier('a', 3), barrier('b', 3), barrier('c', 3)] });
     // With two lanes the third member never arrives, so the first two time out.
     expect(execution.status).toBe('failed');
-    expect(execution.error).toEqual({ message: 'timed out after 2000 ms', nodeId: 'a' });
+    expect(execution.error).toEqual({ type: 'Timeout', message: 'timed out after 2000 ms', nodeId: 'a' });
   });
 });
 
@@ -102,10 +100,9 @@ describe('lock nodes', () => {
 
 describe('subflows', () => {
   it('runs a child execution and records parent, root and depth', async () => {
-    const service = kit.service();
     const childId = uniqueFlowId('child');
-    await service.saveFlow(childId, doublingFlow());
-    const { execution } = await kit.runDefinition(subflowCallerFlow(childId), 21, { service });
+    await kit.flows.save(childId, doublingFlow());
+    const { execution } = await kit.runDefinition(subflowCallerFlow(childId), 21);
     expect(execution).toMatchObject({ status: 'completed', output: 42, depth: 0, parentExecutionId: null, rootExecutionId: execution.executionId });
     const children = await kit.store.listChildren(execution.executionId);
     expect(children).toHaveLength(1);
@@ -113,21 +110,20 @@ describe('subflows', () => {
   });
 
   it('fails the calling node when the child fails', async () => {
-    const service = kit.service();
     const childId = uniqueFlowId('failing-child');
-    await service.saveFlow(childId, { nodes: [{ id: 'boom', type: 'FailNode', inputs: { message: 'child broke' } }] });
-    const { execution } = await kit.runDefinition({ nodes: [{ id: 'call', type: 'SubflowNode', inputs: { flowId: childId } }] }, null, { service });
+    await kit.flows.save(childId, { nodes: [{ id: 'boom', type: 'FailNode', inputs: { message: 'child broke', errorType: 'ChildBroke' } }] });
+    const { execution } = await kit.runDefinition({ nodes: [{ id: 'call', type: 'SubflowNode', inputs: { flowId: childId } }] });
     expect(execution.status).toBe('failed');
-    expect(execution.error?.nodeId).toBe('call');
-    expect(execution.error?.message).toMatch(/failed: child broke/);
+    expect(execution.error).toMatchObject({ type: 'SubflowFailed', nodeId: 'call', message: expect.stringMatching(/failed: child broke/) });
+    const [child] = await kit.store.listChildren(execution.executionId);
+    expect(execution.error?.details).toEqual({ executionId: child?.executionId, error: { type: 'ChildBroke', message: 'child broke', nodeId: 'boom' } });
   });
 
   it('stops nesting at depth 100', async () => {
-    const service = kit.service();
     const flowId = uniqueFlowId('recursive');
-    await service.saveFlow(flowId, { nodes: [{ id: 'again', type: 'SubflowNode', inputs: { flowId } }] });
-    const { execution } = await service.start(flowId);
-    const ended = await service.run(execution.executionId);
+    await kit.flows.save(flowId, { nodes: [{ id: 'again', type: 'SubflowNode', inputs: { flowId } }] });
+    const { execution } = await kit.create(flowId);
+    const ended = await kit.service.run(execution.executionId);
     expect(ended.status).toBe('failed');
     expect(ended.error?.message).toMatch(/subflows nest at most 100 deep/);
     const deepest = await kit.pool.query<{ depth: number }>('SELECT max(depth) AS depth FROM fireflow_executions WHERE root_execution_id = $1', [execution.executionId]);
@@ -139,66 +135,52 @@ describe('flows and executions in the store', () => {
   const simple = (expression: string) => ({ name: 'simple', nodes: [{ id: 't', type: 'TransformNode', inputs: { expression } }] });
 
   it('keeps the version for identical content and adds one for a change; executions pin theirs', async () => {
-    const service = kit.service();
     const flowId = uniqueFlowId('versions');
-    expect(await service.saveFlow(flowId, simple('1'))).toEqual({ flowId, version: 1 });
-    expect(await service.saveFlow(flowId, { nodes: [{ inputs: { expression: '1' }, type: 'TransformNode', id: 't' }], name: 'simple' })).toEqual({ flowId, version: 1 });
-    const { execution } = await service.start(flowId);
-    expect(await service.saveFlow(flowId, simple('2'))).toEqual({ flowId, version: 2 });
+    expect(await kit.flows.save(flowId, simple('1'))).toEqual({ flowId, version: 1 });
+    expect(await kit.flows.save(flowId, { nodes: [{ inputs: { expression: '1' }, type: 'TransformNode', id: 't' }], name: 'simple' })).toEqual({ flowId, version: 1 });
+    const { execution } = await kit.create(flowId);
+    expect(await kit.flows.save(flowId, simple('2'))).toEqual({ flowId, version: 2 });
     expect(execution.flowVersion).toBe(1);
-    expect((await service.run(execution.executionId)).flowVersion).toBe(1);
+    expect((await kit.service.run(execution.executionId)).flowVersion).toBe(1);
     expect(await kit.flows.get(flowId)).toMatchObject({ version: 2, name: 'simple' });
     expect((await kit.flows.list()).find((flow) => flow.flowId === flowId)).toEqual({ flowId, version: 2, name: 'simple' });
   });
 
   it('answers the same execution for the same idempotency key, and a conflict for other input', async () => {
-    const service = kit.service();
     const flowId = uniqueFlowId('idempotent');
-    await service.saveFlow(flowId, simple('1'));
-    const first = await service.start(flowId, { input: { a: [1, 2] }, idempotencyKey: 'k-1' });
-    const again = await service.start(flowId, { input: { a: [1, 2] }, idempotencyKey: 'k-1' });
+    await kit.flows.save(flowId, simple('1'));
+    const first = await kit.create(flowId, { input: { a: [1, 2] }, idempotencyKey: 'k-1' });
+    const again = await kit.create(flowId, { input: { a: [1, 2] }, idempotencyKey: 'k-1' });
     expect(first.created).toBe(true);
     expect(again).toEqual({ execution: first.execution, created: false });
-    await expect(service.start(flowId, { input: { a: [2] }, idempotencyKey: 'k-1' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(kit.create(flowId, { input: { a: [2] }, idempotencyKey: 'k-1' })).rejects.toBeInstanceOf(ConflictError);
   });
 
   it('rejects an unknown flow and a malformed flow id without writing', async () => {
-    const service = kit.service();
-    await expect(service.start(uniqueFlowId('missing'))).rejects.toBeInstanceOf(NotFoundError);
-    await expect(service.start('no spaces allowed')).rejects.toBeInstanceOf(ValidationError);
-    await expect(service.saveFlow('bad id', simple('1'))).rejects.toBeInstanceOf(ValidationError);
-  });
-
-  it('saves, starts and cancels without a lock service (as the Lambdas do), but runs nothing without one', async () => {
-    const service = kit.service({ flowLock: undefined });
-    const flowId = uniqueFlowId('no-locks');
-    await service.saveFlow(flowId, simple('1'));
-    const { execution } = await service.start(flowId);
-    await expect(service.run(execution.executionId)).rejects.toThrow(/flowLock/);
-    expect((await kit.store.get(execution.executionId))?.status).toBe('created');
-    expect((await service.cancel(execution.executionId)).status).toBe('stopped');
+    await expect(kit.create(uniqueFlowId('missing'))).rejects.toBeInstanceOf(NotFoundError);
+    const badId = 'bad id';
+    await expect(kit.flows.save(badId, simple('1'))).rejects.toBeInstanceOf(ValidationError);
+    await expect(kit.flows.get(badId)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('gives a resumed execution only what is left of its flow timeout, counted from its first start', async () => {
-    const service = kit.service();
     const flowId = uniqueFlowId('resumed-deadline');
-    await service.saveFlow(flowId, { timeoutMs: 1_000, ...simple('"done in no time"') });
-    const fresh = (await service.start(flowId)).execution;
-    expect(await service.run(fresh.executionId)).toMatchObject({ status: 'completed' });
+    await kit.flows.save(flowId, { timeoutMs: 1_000, ...simple('"done in no time"') });
+    const fresh = (await kit.create(flowId)).execution;
+    expect(await kit.service.run(fresh.executionId)).toMatchObject({ status: 'completed' });
     // A run that crashed after its start: the record is `running` since past the deadline.
-    const resumed = (await service.start(flowId)).execution;
+    const resumed = (await kit.create(flowId)).execution;
     await kit.store.markRunning(resumed.executionId);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    expect(await service.run(resumed.executionId)).toMatchObject({ status: 'failed', error: { message: 'flow timed out after 1000 ms' } });
+    expect(await kit.service.run(resumed.executionId)).toMatchObject({ status: 'failed', error: { type: 'Timeout', message: 'flow timed out after 1000 ms' } });
     expect(eventTrail(await kit.store.listEvents(resumed.executionId, -1, 100))).toEqual(['execution:created', 'flow:started', 'flow:failed']);
   });
 
   it('lists executions newest first, page by page', async () => {
-    const service = kit.service();
     const flowId = uniqueFlowId('paging');
-    await service.saveFlow(flowId, simple('1'));
+    await kit.flows.save(flowId, simple('1'));
     const started = [];
-    for (let i = 0; i < 5; i += 1) started.push((await service.start(flowId, { input: i })).execution.executionId);
+    for (let i = 0; i < 5; i += 1) started.push((await kit.create(flowId, { input: i })).execution.executionId);
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
@@ -216,22 +198,43 @@ describe('flows and executions in the store', () => {
     expect(events.map((event) => event.index)).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('cancels a created execution at once, a running one when its node lets go, and leaves an ended one as it is', async () => {
-    const service = kit.service();
+  it('stops a created execution at once with its flow:cancelled, and leaves an ended one as it is', async () => {
     const flowId = uniqueFlowId('cancel');
-    await service.saveFlow(flowId, { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 60_000 } }] });
+    await kit.flows.save(flowId, { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 60_000 } }] });
+    const waiting = (await kit.create(flowId)).execution;
+    const stopped = await kit.store.cancel(waiting.executionId, 'not needed');
+    expect(stopped).toMatchObject({ status: 'stopped', error: { type: 'Cancelled', message: 'not needed' } });
+    expect(eventTrail(await kit.store.listEvents(waiting.executionId, -1, 100))).toEqual(['execution:created', 'flow:cancelled']);
+    expect(await kit.store.cancel(waiting.executionId, 'again')).toEqual(stopped);
+    expect(await kit.service.run(waiting.executionId)).toEqual(stopped);
+    await expect(kit.store.cancel('no-such-execution', 'why')).rejects.toBeInstanceOf(NotFoundError);
+  });
 
-    const waiting = (await service.start(flowId)).execution;
-    expect(await service.cancel(waiting.executionId, 'not needed')).toMatchObject({ status: 'stopped', error: { message: 'not needed' } });
+  it('closes the history of an execution stopped while no run could end it, once, after the grace period', async () => {
+    const flowId = uniqueFlowId('orphan');
+    await kit.flows.save(flowId, simple('1'));
+    const { execution } = await kit.create(flowId);
+    await kit.store.markRunning(execution.executionId);
+    await kit.store.cancel(execution.executionId, 'its worker is gone');
+    expect(await kit.store.closeStopped(execution.executionId, 60_000)).toBe(false);
+    expect(await kit.store.closeStopped(execution.executionId, 0)).toBe(true);
+    expect(await kit.store.closeStopped(execution.executionId, 0)).toBe(false);
+    expect(eventTrail(await kit.store.listEvents(execution.executionId, -1, 100))).toEqual(['execution:created', 'flow:cancelled']);
+  });
 
-    const sleeping = (await service.start(flowId)).execution;
-    const running = service.run(sleeping.executionId);
-    while ((await kit.store.get(sleeping.executionId))?.status !== 'running') await new Promise((resolve) => setTimeout(resolve, 10));
-    await service.cancel(sleeping.executionId, 'operator said stop');
-    const ended = await running;
-    expect(ended).toMatchObject({ status: 'stopped', error: { message: 'operator said stop' } });
-    expect(await service.cancel(sleeping.executionId)).toEqual(ended);
-    await expect(service.cancel('no-such-execution')).rejects.toBeInstanceOf(NotFoundError);
+  it('stops a running execution when the run side aborts it, and its run writes the last event', async () => {
+    const flowId = uniqueFlowId('abort');
+    await kit.flows.save(flowId, { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 60_000 } }] });
+    const sleeping = (await kit.create(flowId)).execution;
+    const running = kit.service.run(sleeping.executionId);
+    while (!kit.service.runningExecutionIds().includes(sleeping.executionId)) await new Promise((resolve) => setTimeout(resolve, 10));
+    await kit.store.cancel(sleeping.executionId, 'operator said stop');
+    expect(await kit.store.hasEndEvent(sleeping.executionId)).toBe(false);
+    expect(kit.service.abort(sleeping.executionId, 'operator said stop')).toBe(true);
+    expect(await running).toMatchObject({ status: 'stopped', error: { type: 'Cancelled', message: 'operator said stop' } });
+    const trail = eventTrail(await kit.store.listEvents(sleeping.executionId, -1, 100));
+    expect(trail.at(-1)).toBe('flow:cancelled');
+    expect(await kit.store.hasEndEvent(sleeping.executionId)).toBe(true);
   });
 });
 

@@ -8,7 +8,7 @@ let flowId: string;
 beforeAll(async () => {
   kit = flowKit();
   flowId = uniqueFlowId('scheduled');
-  await kit.service().saveFlow(flowId, doublingFlow());
+  await kit.flows.save(flowId, doublingFlow());
 });
 afterAll(() => kit.close());
 
@@ -27,7 +27,7 @@ it('starts one execution per tick, even when the tick is delivered twice', async
 
 it('rejects a tick without its fire time, or a raw event without a flow, starting nothing', async () => {
   const otherFlow = uniqueFlowId('unscheduled');
-  await kit.service().saveFlow(otherFlow, doublingFlow());
+  await kit.flows.save(otherFlow, doublingFlow());
   const noTime = await invoke('scheduledTrigger', { flowId: otherFlow, input: 1 });
   expect(noTime.payload).toMatchObject({ errorType: 'ValidationError', errorMessage: expect.stringContaining('time') });
   const raw = await invoke('scheduledTrigger', { 'detail-type': 'Scheduled Event', time: '2026-11-22T10:00:00Z' });

@@ -8,12 +8,12 @@ import { freePort } from '../devtools/ports.js';
 import { startLocalPostgres, type LocalPostgres } from '../devtools/postgres.js';
 import { startWorkerProcess, type WorkerProcess } from '../devtools/processes.js';
 import { createPool, type Pool } from '../lib/db.js';
-import { ExecutionService } from '../lib/executions/ExecutionService.js';
+import { ExecutionControl } from '../lib/executions/control/ExecutionControl.js';
 import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';
 import { PostgresFlowStore } from '../lib/flows/PostgresFlowStore.js';
-import { PostgresFlowLockService } from '../lib/locks/PostgresFlowLockService.js';
 import { migrate } from '../lib/migrate.js';
-import { ExecutionQueue } from '../lib/worker/ExecutionQueue.js';
+import { ExecutionQueue } from '../lib/executions/control/ExecutionQueue.js';
+import { FlowCatalog } from '../lib/flows/FlowCatalog.js';
 
 // A PostgreSQL of this test's own, since it is stopped and started again mid-run.
 let root: string;
@@ -51,9 +51,9 @@ afterAll(async () => {
 
 it('completes every execution, none twice, when PostgreSQL stops mid-run and comes back', async () => {
   let pool: Pool = createPool({ connectionString: url, max: 4 });
-  const locks = new PostgresFlowLockService({ pool, listenConnectionString: url });
-  const service = new ExecutionService({ flows: new PostgresFlowStore(pool), store: new PostgresExecutionStore(pool), flowLock: locks });
-  await service.saveFlow('outage', {
+  const queue = await ExecutionQueue.create({ databaseUrl: url, appVersion: 'fireflow-1' });
+  const control = new ExecutionControl(new FlowCatalog(new PostgresFlowStore(pool)), new PostgresExecutionStore(pool), queue);
+  await control.saveFlow('outage', {
     nodes: [
       { id: 'in', type: 'FlowInputNode' },
       { id: 'before', type: 'HttpRequestNode', inputs: { url: `${baseUrl}/before` } },
@@ -68,19 +68,16 @@ it('completes every execution, none twice, when PostgreSQL stops mid-run and com
       { from: 'nap.__success', to: 'after.__execute' },
     ],
   });
-  const queue = await ExecutionQueue.create(url);
   const worker: WorkerProcess = startWorkerProcess({ databaseUrl: url, env: { WORKER_ID: 'outage', WORKER_HEALTH_PORT: '0' } });
   try {
     await worker.ready;
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const { execution } = await service.start('outage', { input: i });
-      await queue.enqueue(execution.executionId);
+      const { execution } = await control.start({ flowId: 'outage', input: i, waitMs: 0 });
       ids.push(execution.executionId);
     }
     while ((hits.get('/before') ?? 0) < 5) await new Promise((resolve) => setTimeout(resolve, 20));
     await queue.close();
-    await locks.close();
     await pool.end();
     await postgres.stop();
     await new Promise((resolve) => setTimeout(resolve, 2_000));

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkerProcess, type WorkerProcess } from '../devtools/processes.js';
 import type { ExecutionRecord } from '../lib/executions/types.js';
-import { ExecutionQueue } from '../lib/worker/ExecutionQueue.js';
+import { ExecutionQueue } from '../lib/executions/control/ExecutionQueue.js';
 import { doublingFlow, subflowCallerFlow } from './support/fixtures.js';
 import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
 import { databaseUrl } from './support/stack.js';
@@ -19,7 +19,7 @@ const RELEASE = 'worker-test';
 beforeAll(async () => {
   kit = flowKit();
   // A release of its own, so that only this file's workers (not the suite's) take its executions.
-  queue = await ExecutionQueue.create(databaseUrl(), 2, RELEASE);
+  queue = await ExecutionQueue.create({ databaseUrl: databaseUrl(), appVersion: RELEASE });
   // Counts requests per path: the side effects that must happen exactly once.
   server = http.createServer((request, response) => {
     hits.set(request.url ?? '', (hits.get(request.url ?? '') ?? 0) + 1);
@@ -69,7 +69,7 @@ async function sleepyFlow(label: string, sleepMs: number): Promise<{ flowId: str
   const flowId = uniqueFlowId(label);
   const before = `/${flowId}/before`;
   const after = `/${flowId}/after`;
-  await kit.service().saveFlow(flowId, {
+  await kit.flows.save(flowId, {
     nodes: [
       { id: 'before', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${before}` } },
       { id: 'nap', type: 'SleepNode', inputs: { ms: sleepMs } },
@@ -93,7 +93,7 @@ const reached = (executionId: string, type: string, nodeId: string) =>
   }, 20_000);
 
 async function enqueue(flowId: string): Promise<string> {
-  const { execution } = await kit.service().start(flowId, { input: null });
+  const { execution } = await kit.create(flowId, { input: null });
   await queue.enqueue(execution.executionId);
   return execution.executionId;
 }
@@ -147,7 +147,7 @@ describe('DBOSExecutionWorker in its own process', () => {
     await reached(executionId, 'node:started', 'nap');
     await queue.cancel(executionId);
     const record = await ended(executionId, 10_000);
-    expect(record.error).toEqual({ message: 'cancelled' });
+    expect(record.error).toEqual({ type: 'Cancelled', message: 'cancelled' });
     expect(record.status).toBe('stopped');
     expect(hits.get(flow.after)).toBeUndefined();
   });
@@ -165,12 +165,11 @@ describe('DBOSExecutionWorker in its own process', () => {
 
   it('runs a SubflowNode as a child workflow', async () => {
     await worker(`w-subflow-${Date.now()}`).ready;
-    const service = kit.service();
     const childId = uniqueFlowId('child');
-    await service.saveFlow(childId, doublingFlow(20));
+    await kit.flows.save(childId, doublingFlow(20));
     const parentId = uniqueFlowId('parent');
-    await service.saveFlow(parentId, subflowCallerFlow(childId));
-    const { execution } = await service.start(parentId, { input: 21 });
+    await kit.flows.save(parentId, subflowCallerFlow(childId));
+    const { execution } = await kit.create(parentId, { input: 21 });
     await queue.enqueue(execution.executionId);
     expect(await ended(execution.executionId)).toMatchObject({ status: 'completed', output: 42 });
     const [child] = await kit.store.listChildren(execution.executionId);

@@ -12,7 +12,7 @@ DBOS.registerWorkflow(async (value: number) => step(await step(await step(value)
 const settings = config();
 DBOS.setConfig({
   name: 'fireflow',
-  systemDatabaseUrl: requireDatabaseUrl(),
+  systemDatabaseUrl: requireDatabaseUrl(config().databaseUrl),
   systemDatabasePoolSize: 10,
   applicationVersion: settings.appVersion,
   executorID: 'bench-bare',

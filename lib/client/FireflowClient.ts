@@ -1,5 +1,6 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { StartAnswer } from '../executions/ExecutionApi.js';
+import type { StartAnswer } from '../executions/control/ExecutionControl.js';
+import { INVOKE_WAIT_MAX_MS } from '../executions/control/limits.js';
 import type { ExecutionRecord } from '../executions/types.js';
 import { invokeFireflow } from './invoke.js';
 import { resolveClientOptions, type FireflowClientOptions } from './LambdaFlowLockService.js';
@@ -9,9 +10,6 @@ export interface StartOptions {
   /** The same key for the same flow answers the same execution. */
   idempotencyKey?: string;
 }
-
-/** Lambda's limit less room to answer: the longest a synchronous start may wait. */
-const MAX_WAIT_MS = 870_000;
 
 /**
  * FireFlow for other Lambdas, over `@aws-sdk/client-lambda`: start executions (and wait for them,
@@ -33,7 +31,7 @@ export class FireflowClient {
 
   /** Starts an execution and waits up to `waitMs` for its end: the answer carries `output` or `error` once ended. */
   startExecutionAndWait(flowId: string, options: StartOptions & { waitMs?: number } = {}): Promise<StartAnswer> {
-    return invokeFireflow(this.lambda, `${this.prefix}startExecution`, { flowId, ...options, waitMs: options.waitMs ?? MAX_WAIT_MS });
+    return invokeFireflow(this.lambda, `${this.prefix}startExecution`, { flowId, ...options, waitMs: options.waitMs ?? INVOKE_WAIT_MAX_MS });
   }
 
   getExecution(executionId: string): Promise<ExecutionRecord> {

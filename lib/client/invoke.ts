@@ -1,52 +1,29 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { ConflictError, NotFoundError, ValidationError, type FieldProblem } from '../errors.js';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { invokeFunction } from '../aws/invokeFunction.js';
+import { ConflictError, NotFoundError, problemsOfMessage, RemoteFunctionError, ValidationError } from '../errors.js';
 
-/** A function error that is none of FireFlow's own types (a timeout, a crash, an InternalError). */
-export class RemoteFunctionError extends Error {
-  constructor(
-    readonly functionName: string,
-    readonly errorType: string,
-    message: string,
-  ) {
-    super(`${functionName} failed with ${errorType}: ${message}`);
-  }
-}
-Object.defineProperty(RemoteFunctionError.prototype, 'name', { value: 'RemoteFunctionError', writable: true, configurable: true });
-
-/** "field: message; field: message" back into problems (the form ValidationError.message has). */
-function problemsOf(message: string): FieldProblem[] {
-  return message.split('; ').map((part) => {
-    const separator = part.indexOf(': ');
-    return separator < 0 ? { field: '(input)', message: part } : { field: part.slice(0, separator), message: part.slice(separator + 2) };
-  });
-}
-
-function typedError(functionName: string, errorType: string, message: string): Error {
-  switch (errorType) {
+/** FireFlow's own error types, back as their classes; anything else stays a RemoteFunctionError. */
+function typedError(error: RemoteFunctionError): Error {
+  switch (error.errorType) {
     case 'ValidationError':
-      return new ValidationError(problemsOf(message));
+      return new ValidationError(problemsOfMessage(error.errorMessage), { cause: error });
     case 'NotFoundError':
-      return new NotFoundError(message);
+      return new NotFoundError(error.errorMessage, { cause: error });
     case 'ConflictError':
-      return new ConflictError(message);
+      return new ConflictError(error.errorMessage, { cause: error });
     default:
-      return new RemoteFunctionError(functionName, errorType, message);
+      return error;
   }
 }
 
 /**
- * Invokes a FireFlow function synchronously and answers its result; a failed invocation throws
- * the typed error it reported (ValidationError, NotFoundError, ConflictError), else a
- * RemoteFunctionError.
+ * Invokes a FireFlow function and answers its result; a failed invocation throws the typed error
+ * it reported (ValidationError, NotFoundError, ConflictError), else a RemoteFunctionError.
  */
 export async function invokeFireflow<Result>(lambda: LambdaClient, functionName: string, payload: unknown): Promise<Result> {
-  const answer = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
-  const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
-  const body: unknown = text === '' ? null : JSON.parse(text);
-  if (answer.FunctionError) {
-    const { errorType, errorMessage } = (body ?? {}) as { errorType?: string; errorMessage?: string };
-    throw typedError(functionName, errorType ?? answer.FunctionError, errorMessage ?? text);
+  try {
+    return (await invokeFunction(lambda, functionName, payload)) as Result;
+  } catch (error) {
+    throw error instanceof RemoteFunctionError ? typedError(error) : error;
   }
-  return body as Result;
 }
-

@@ -1,8 +1,9 @@
 import type { CompiledFlow, CompiledNode } from '../flows/compile.js';
 import type { FlowServices, NodeContext, NodeOutputs } from '../flows/nodes/types.js';
-import { ERROR_MESSAGE_PORT, ERROR_PORT, EXECUTE_PORT, isAssignable, SUCCESS_PORT, typeOfValue } from '../flows/ports.js';
+import { NodeError, type ErrorRecord } from '../errors.js';
+import { ERROR_MESSAGE_PORT, ERROR_PORT, ERROR_TYPE_PORT, EXECUTE_PORT, isAssignable, SUCCESS_PORT, typeOfValue } from '../flows/ports.js';
 import { untilAborted } from '../time.js';
-import { directStepRunner, type EngineEvent, type FlowError, type FlowOutcome, type StepRunner } from './types.js';
+import { directStepRunner, type EngineEvent, type FlowOutcome, type StepRunner } from './types.js';
 
 export interface RunFlowOptions {
   executionId: string;
@@ -31,7 +32,7 @@ type Resolved = Map<string, unknown>;
 
 type Readiness = { kind: 'wait' } | { kind: 'skip'; reason: string } | { kind: 'ready'; inputs: Record<string, unknown> };
 
-type NodeResult = { ok: true; outputs: NodeOutputs } | { ok: false; message: string };
+type NodeResult = { ok: true; outputs: NodeOutputs } | { ok: false; error: NodeError };
 
 class FlowAborted extends Error {}
 
@@ -80,7 +81,7 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
   const aborted = (): FlowOutcome | undefined => {
     if (!controller.signal.aborted) return undefined;
     const reason = reasonText(controller.signal.reason, 'cancelled');
-    return timedOut ? { status: 'failed', error: { message: reason } } : { status: 'cancelled', reason };
+    return timedOut ? { status: 'failed', error: { type: 'Timeout', message: reason } } : { status: 'cancelled', reason };
   };
 
   await options.emit({ type: 'flow:started' });
@@ -123,7 +124,7 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
     const stoppedDuringWave = aborted();
     if (stoppedDuringWave) return finish(stoppedDuringWave);
 
-    let unhandled: FlowError | undefined;
+    let unhandled: ErrorRecord | undefined;
     for (const [index, { node, inputs }] of wave.entries()) {
       const result = results[index] as NodeResult;
       for (const successor of flow.successors.get(node.id) ?? []) dirty.add(successor);
@@ -134,9 +135,10 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
         if (node.id === flow.outputNodeId) flowOutput = inputs.value ?? null;
         await options.emit({ type: 'node:completed', nodeId: node.id, data: { outputs: result.outputs } });
       } else {
-        finished.set(node.id, new Map<string, unknown>([[ERROR_PORT, true], [ERROR_MESSAGE_PORT, result.message]]));
-        await options.emit({ type: 'node:failed', nodeId: node.id, data: { message: result.message, handled: node.errorHandled } });
-        if (!node.errorHandled) unhandled ??= { message: result.message, nodeId: node.id };
+        const { error } = result;
+        finished.set(node.id, new Map<string, unknown>([[ERROR_PORT, true], [ERROR_MESSAGE_PORT, error.message], [ERROR_TYPE_PORT, error.type]]));
+        await options.emit({ type: 'node:failed', nodeId: node.id, data: { error: error.record(), handled: node.errorHandled } });
+        if (!node.errorHandled) unhandled ??= error.record(node.id);
       }
     }
     if (unhandled) return finish({ status: 'failed', error: unhandled });
@@ -182,7 +184,7 @@ async function runNode(
 ): Promise<NodeResult> {
   for (const [port, spec] of Object.entries(node.nodeType.inputs)) {
     const actual = typeOfValue(inputs[port]);
-    if (!isAssignable(actual, spec.type)) return { ok: false, message: `input ${port} must be ${spec.type}, got ${actual}` };
+    if (!isAssignable(actual, spec.type)) return { ok: false, error: new NodeError('InvalidInput', `input ${port} must be ${spec.type}, got ${actual}`, { details: { port } }) };
   }
   const timeoutMs = node.timeoutMs ?? options.nodeTimeoutMs;
   const signal = timeoutMs === undefined ? flowSignal : AbortSignal.any([flowSignal, AbortSignal.timeout(timeoutMs)]);
@@ -192,8 +194,8 @@ async function runNode(
     const outputs = await untilAborted(node.nodeType.runsOutsideStep ? work() : stepRunner.run(node.id, work), signal);
     return { ok: true, outputs: declaredOutputs(node, outputs) };
   } catch (error) {
-    if (signal.aborted && !flowSignal.aborted) return { ok: false, message: `timed out after ${timeoutMs} ms` };
-    return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    if (signal.aborted && !flowSignal.aborted) return { ok: false, error: new NodeError('Timeout', `timed out after ${timeoutMs} ms`, { cause: error }) };
+    return { ok: false, error: NodeError.from(error) };
   }
 }
 

@@ -1,3 +1,5 @@
+import type { ErrorRecord } from '../errors.js';
+
 /** Event types the engine emits (the store adds `execution:created`). */
 export type EngineEventType =
   | 'flow:started'
@@ -25,12 +27,7 @@ export interface StepRunner {
 
 export const directStepRunner: StepRunner = { run: (_nodeId, work) => work() };
 
-export interface FlowError {
-  message: string;
-  nodeId?: string;
-}
-
 export type FlowOutcome =
   | { status: 'completed'; output: unknown }
-  | { status: 'failed'; error: FlowError }
+  | { status: 'failed'; error: ErrorRecord }
   | { status: 'cancelled'; reason: string };

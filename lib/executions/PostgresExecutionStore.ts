@@ -1,6 +1,5 @@
-import type { Pool } from '../db.js';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import type { FlowError } from '../engine/types.js';
+import type { Queryable } from '../db.js';
+import { ConflictError, NotFoundError, ValidationError, type ErrorRecord } from '../errors.js';
 import type {
   ExecutionEnd,
   ExecutionEvent,
@@ -18,7 +17,7 @@ interface ExecutionRow {
   status: ExecutionStatus;
   input: unknown;
   output: unknown;
-  error: FlowError | null;
+  error: (Omit<ErrorRecord, 'type'> & { type?: string }) | null;
   parent_execution_id: string | null;
   root_execution_id: string;
   depth: number;
@@ -67,12 +66,21 @@ const executionSql = {
   markRunning: `SELECT ${COLUMNS} FROM fireflow_execution_start($1)`,
   /** Ends $1 (status $2, output $3, error $4) if it has not ended, and writes its last events ($5) in the same call. */
   markEnded: `SELECT ${COLUMNS} FROM fireflow_execution_end($1, $2, $3::jsonb, $4::jsonb, $5::jsonb)`,
+  /** Stops $1 with error $2 if it has not ended (writing `flow:cancelled` if it never started). */
+  cancel: `SELECT ${COLUMNS} FROM fireflow_execution_cancel($1, $2::jsonb)`,
+  /** Writes `flow:cancelled` for $1 if it was stopped over $2 ms ago and its history has no end. */
+  closeStopped: `SELECT fireflow_execution_close_stopped($1, $2) AS closed`,
+  hasEndEvent: `SELECT fireflow_execution_has_end_event($1) AS ended`,
   /** Writes events $2 (a JSON array) of $1; indexes already written stay as they are. */
   appendEvents: `SELECT fireflow_execution_append_events($1, $2::jsonb)`,
   listEvents: `
     SELECT index, type, node_id, data, timestamp FROM fireflow_execution_events
      WHERE execution_id = $1 AND index > $2 ORDER BY index LIMIT $3`,
 } as const;
+
+/** A stopped execution's error: cancellation is not a failure, but its reason is recorded. */
+const CANCELLED = 'Cancelled';
+const cancelledError = (reason: string): string => JSON.stringify({ type: CANCELLED, message: reason });
 
 /** jsonb parameters go over as JSON text: pg would send a JS array as a PostgreSQL array. */
 const jsonParam = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
@@ -91,7 +99,7 @@ function toRecord(row: ExecutionRow): ExecutionRecord {
     status: row.status,
     input: row.input ?? null,
     output: row.output ?? null,
-    error: row.error ?? null,
+    error: row.error && { ...row.error, type: row.error.type ?? (row.status === 'stopped' ? CANCELLED : 'FlowError') },
     parentExecutionId: row.parent_execution_id,
     rootExecutionId: row.root_execution_id,
     depth: row.depth,
@@ -118,7 +126,7 @@ function decodeCursor(cursor: string): [string, string] {
 }
 
 export class PostgresExecutionStore implements IExecutionStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Queryable) {}
 
   async create(execution: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }> {
     const { parent } = execution;
@@ -179,9 +187,24 @@ export class PostgresExecutionStore implements IExecutionStore {
 
   async markEnded(executionId: string, end: ExecutionEnd, lastEvents: ExecutionEvent[] = []): Promise<ExecutionRecord> {
     const output = end.status === 'completed' ? jsonParam(end.output ?? null) : null;
-    const error = end.status === 'failed' ? jsonParam(end.error) : end.status === 'stopped' ? jsonParam({ message: end.reason }) : null;
+    const error = end.status === 'failed' ? jsonParam(end.error) : end.status === 'stopped' ? cancelledError(end.reason) : null;
     const result = await this.pool.query<ExecutionRow>(executionSql.markEnded, [executionId, end.status, output, error, eventsParam(lastEvents)]);
     return this.updatedOrCurrent(executionId, result.rows[0]);
+  }
+
+  async cancel(executionId: string, reason: string): Promise<ExecutionRecord> {
+    const result = await this.pool.query<ExecutionRow>(executionSql.cancel, [executionId, cancelledError(reason)]);
+    return this.updatedOrCurrent(executionId, result.rows[0]);
+  }
+
+  async closeStopped(executionId: string, afterMs: number): Promise<boolean> {
+    const result = await this.pool.query<{ closed: boolean }>(executionSql.closeStopped, [executionId, afterMs]);
+    return result.rows[0]?.closed === true;
+  }
+
+  async hasEndEvent(executionId: string): Promise<boolean> {
+    const result = await this.pool.query<{ ended: boolean }>(executionSql.hasEndEvent, [executionId]);
+    return result.rows[0]?.ended === true;
   }
 
   async appendEvents(executionId: string, events: ExecutionEvent[]): Promise<void> {

@@ -1,4 +1,5 @@
-import type { EngineEventType, FlowError } from '../engine/types.js';
+import type { EngineEventType } from '../engine/types.js';
+import type { ErrorRecord } from '../errors.js';
 
 export type ExecutionStatus = 'created' | 'running' | 'completed' | 'failed' | 'stopped';
 export const ENDED_STATUSES: readonly ExecutionStatus[] = ['completed', 'failed', 'stopped'];
@@ -11,7 +12,7 @@ export interface ExecutionRecord {
   status: ExecutionStatus;
   input: unknown;
   output: unknown;
-  error: FlowError | null;
+  error: ErrorRecord | null;
   parentExecutionId: string | null;
   rootExecutionId: string;
   depth: number;
@@ -48,7 +49,7 @@ export interface ExecutionPage {
 /** The end an execution reached, with what it carries. */
 export type ExecutionEnd =
   | { status: 'completed'; output: unknown }
-  | { status: 'failed'; error: FlowError }
+  | { status: 'failed'; error: ErrorRecord }
   | { status: 'stopped'; reason: string };
 
 export interface IExecutionStore {
@@ -63,8 +64,21 @@ export interface IExecutionStore {
   listChildren(executionId: string): Promise<ExecutionRecord[]>;
   /** created → running; answers the record, unchanged if it was not `created`. */
   markRunning(executionId: string): Promise<ExecutionRecord>;
-  /** created | running → an end, writing the last events with it; answers the record, unchanged if it had already ended. */
+  /**
+   * created | running → an end, writing the last events with it; answers the record, unchanged if
+   * it had already ended. Once the history holds a terminal event, nothing more is written.
+   */
   markEnded(executionId: string, end: ExecutionEnd, lastEvents?: ExecutionEvent[]): Promise<ExecutionRecord>;
+  /**
+   * created | running → `stopped` with `reason`; answers the record, unchanged if it had already
+   * ended. One that had not started gets its `flow:cancelled` event at once; a running one gets
+   * it from the run that stops (see `closeStopped`).
+   */
+  cancel(executionId: string, reason: string): Promise<ExecutionRecord>;
+  /** Writes `flow:cancelled` for an execution stopped over `afterMs` ago whose run never wrote it; answers whether it did. */
+  closeStopped(executionId: string, afterMs: number): Promise<boolean>;
+  /** Whether the history holds its terminal event (`flow:completed`, `flow:failed` or `flow:cancelled`). */
+  hasEndEvent(executionId: string): Promise<boolean>;
   /** Writes events at their given indexes; an index already written is kept as it is (replays). */
   appendEvents(executionId: string, events: ExecutionEvent[]): Promise<void>;
   listEvents(executionId: string, after: number, limit: number): Promise<ExecutionEvent[]>;

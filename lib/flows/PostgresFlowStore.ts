@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from '../db.js';
+import type { Queryable } from '../db.js';
 import type { FlowDefinition } from './definition.js';
 
 export interface StoredFlow {
@@ -16,13 +16,8 @@ export interface FlowSummary {
 }
 
 const flowSql = {
-  ensureFlow: `INSERT INTO fireflow_flows (flow_id, latest_version, name) VALUES ($1, 0, $2) ON CONFLICT (flow_id) DO NOTHING`,
-  lockLatest: `
-    SELECT f.latest_version, v.content_hash FROM fireflow_flows f
-      LEFT JOIN fireflow_flow_versions v ON v.flow_id = f.flow_id AND v.version = f.latest_version
-     WHERE f.flow_id = $1 FOR UPDATE OF f`,
-  insertVersion: `INSERT INTO fireflow_flow_versions (flow_id, version, definition, content_hash) VALUES ($1, $2, $3, $4)`,
-  setLatest: `UPDATE fireflow_flows SET latest_version = $2, name = $3, updated_at = now() WHERE flow_id = $1`,
+  /** Saves definition $3 (hash $4) of flow $1 named $2; answers the version it is stored as. */
+  save: `SELECT fireflow_flow_save($1, $2, $3::jsonb, $4) AS version`,
   get: `
     SELECT v.flow_id, v.version, f.name, v.definition FROM fireflow_flows f
       JOIN fireflow_flow_versions v ON v.flow_id = f.flow_id AND v.version = coalesce($2, f.latest_version)
@@ -44,32 +39,13 @@ function canonicalJson(value: unknown): string {
 
 /** Versioned flow definitions. Callers validate definitions (compileFlow) before saving. */
 export class PostgresFlowStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Queryable) {}
 
   /** Saves a definition: identical content keeps the current version, anything else adds the next one. */
   async save(flowId: string, definition: FlowDefinition): Promise<{ flowId: string; version: number }> {
     const hash = createHash('sha256').update(canonicalJson(definition)).digest('hex');
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(flowSql.ensureFlow, [flowId, definition.name ?? null]);
-      const latest = await client.query<{ latest_version: number; content_hash: string | null }>(flowSql.lockLatest, [flowId]);
-      const current = latest.rows[0];
-      if (current && current.content_hash === hash) {
-        await client.query('COMMIT');
-        return { flowId, version: current.latest_version };
-      }
-      const version = (current?.latest_version ?? 0) + 1;
-      await client.query(flowSql.insertVersion, [flowId, version, definition, hash]);
-      await client.query(flowSql.setLatest, [flowId, version, definition.name ?? null]);
-      await client.query('COMMIT');
-      return { flowId, version };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    const result = await this.pool.query<{ version: number }>(flowSql.save, [flowId, definition.name ?? null, JSON.stringify(definition), hash]);
+    return { flowId, version: result.rows[0]?.version as number };
   }
 
   /** The given version, or the newest when `version` is omitted. */

@@ -3,7 +3,7 @@ import { parseInput } from '../validation.js';
 import { flowDefinitionSchema, type FlowDefinition } from './definition.js';
 import type { NodeRegistry } from './nodes/registry.js';
 import type { NodeType } from './nodes/types.js';
-import { ERROR_MESSAGE_PORT, ERROR_PORT, isAssignable, SYSTEM_INPUTS, SYSTEM_OUTPUTS, typeOfValue, type PortSpec } from './ports.js';
+import { ERROR_PORTS, isAssignable, SYSTEM_INPUTS, SYSTEM_OUTPUTS, typeOfValue, type PortSpec } from './ports.js';
 
 export interface PortRef {
   nodeId: string;
@@ -25,7 +25,7 @@ export interface CompiledNode {
   timeoutMs: number | undefined;
   /** Edges into each connected input port, in declaration order. */
   incoming: Map<string, CompiledEdge[]>;
-  /** Whether a failure of this node is handled (its __error or __errorMessage is wired). */
+  /** Whether a failure of this node is handled (one of its error ports is wired). */
   errorHandled: boolean;
 }
 
@@ -94,7 +94,7 @@ export function compileFlow(input: unknown, registry: NodeRegistry): CompiledFlo
     const into = target.incoming.get(to.ref.port);
     if (into) into.push(edge);
     else target.incoming.set(to.ref.port, [edge]);
-    if (from.ref.port === ERROR_PORT || from.ref.port === ERROR_MESSAGE_PORT) source.errorHandled = true;
+    if (ERROR_PORTS.includes(from.ref.port)) source.errorHandled = true;
     const next = successors.get(from.ref.nodeId) ?? new Set<string>();
     next.add(to.ref.nodeId);
     successors.set(from.ref.nodeId, next);

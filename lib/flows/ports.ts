@@ -14,12 +14,16 @@ export const EXECUTE_PORT = '__execute';
 export const SUCCESS_PORT = '__success';
 export const ERROR_PORT = '__error';
 export const ERROR_MESSAGE_PORT = '__errorMessage';
+export const ERROR_TYPE_PORT = '__errorType';
+/** The ports a failing node resolves; wiring any of them handles its failures. */
+export const ERROR_PORTS: readonly string[] = [ERROR_PORT, ERROR_MESSAGE_PORT, ERROR_TYPE_PORT];
 
 export const SYSTEM_INPUTS: Readonly<Record<string, PortSpec>> = { [EXECUTE_PORT]: { type: 'boolean' } };
 export const SYSTEM_OUTPUTS: Readonly<Record<string, PortSpec>> = {
   [SUCCESS_PORT]: { type: 'boolean' },
   [ERROR_PORT]: { type: 'boolean' },
   [ERROR_MESSAGE_PORT]: { type: 'string' },
+  [ERROR_TYPE_PORT]: { type: 'string' },
 };
 
 /** The port type of a JSON value (null and undefined fit every type). */

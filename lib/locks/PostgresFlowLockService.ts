@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { config } from '../config.js';
-import { requireDatabaseUrl, type Pool } from '../db.js';
+import { requireDatabaseUrl, type Queryable } from '../db.js';
 import { monotonicMs } from '../time.js';
 import { parseInput } from '../validation.js';
 import { ReleaseListener, type ReleaseSubscription } from './ReleaseListener.js';
@@ -15,13 +15,17 @@ import { lockSql } from './sql.js';
 import type { AcquireResult, ExtendResult, IFlowLockService, LockState, ReleaseResult } from './types.js';
 
 export interface PostgresFlowLockServiceOptions {
-  pool: Pool;
+  pool: Queryable;
   /** Where waiters LISTEN for releases. Default: LOCK_LISTEN_URL, else DATABASE_URL. */
   listenConnectionString?: string;
   /** Longest sleep between attempts when no release is signalled. Default: LOCK_POLL_INTERVAL_MS. */
   pollIntervalMs?: number;
   /** How long the LISTEN connection outlives its last waiter. Default: LOCK_LISTENER_IDLE_MS. */
   listenerIdleMs?: number;
+  /** Completes a listen connection string without a password. Default: DATABASE_SECRET_ARN. */
+  databaseSecretArn?: string;
+  /** How long `sweep` keeps a row whose lease ended. Default: LOCK_SWEEP_GRACE_MS. */
+  sweepGraceMs?: number;
   /** Longest wait `acquire` accepts. Default 900 000 (Lambda's limit). */
   maxWaitTimeoutMs?: number;
 }
@@ -42,8 +46,9 @@ const NOT_ACQUIRED: AcquireResult = Object.freeze({ acquired: false, lockId: '' 
  * passes, whichever comes first, and tries again until its wait runs out.
  */
 export class PostgresFlowLockService implements IFlowLockService {
-  private readonly pool: Pool;
+  private readonly pool: Queryable;
   private readonly pollIntervalMs: number;
+  private readonly sweepGraceMs: number;
   private readonly listener: ReleaseListener;
   private readonly acquireSchema: ReturnType<typeof acquireRequestSchema>;
 
@@ -51,17 +56,19 @@ export class PostgresFlowLockService implements IFlowLockService {
     const settings = config();
     this.pool = options.pool;
     this.pollIntervalMs = options.pollIntervalMs ?? settings.lockPollIntervalMs;
+    this.sweepGraceMs = options.sweepGraceMs ?? settings.lockSweepGraceMs;
     this.acquireSchema = acquireRequestSchema(options.maxWaitTimeoutMs ?? LOCK_WAIT_MAX_MS);
     this.listener = new ReleaseListener({
       connectionString: options.listenConnectionString ?? requireDatabaseUrl(settings.lockListenUrl),
       idleMs: options.listenerIdleMs ?? settings.lockListenerIdleMs,
+      databaseSecretArn: options.databaseSecretArn ?? settings.databaseSecretArn,
     });
   }
 
   async acquire(lockKey: string, lockTtlMs: number, waitTimeoutMs: number): Promise<AcquireResult> {
     const request = parseInput(this.acquireSchema, { lockKey, lockTtlMs, waitTimeoutMs });
     // UUID v4, 122 random bits, from node:crypto: pg loads that module at every cold start anyway,
-    // where the Web Crypto global would cost 5 ms more on first use.
+    // where the Web Crypto global would add its own load to a cold start.
     const lockId = randomUUID();
     const deadline = monotonicMs() + request.waitTimeoutMs;
     const willWait = request.waitTimeoutMs > 0;
@@ -111,7 +118,7 @@ export class PostgresFlowLockService implements IFlowLockService {
    * Deletes rows whose lease ended more than `graceMs` ago, at most `limit` of them; returns
    * how many went. Keeps the table to the keys in recent use; fencing tokens are unaffected.
    */
-  async sweep(graceMs: number = config().lockSweepGraceMs, limit = 1_000): Promise<number> {
+  async sweep(graceMs: number = this.sweepGraceMs, limit = 1_000): Promise<number> {
     const result = await this.pool.query(lockSql.sweep, [graceMs, limit]);
     return result.rowCount ?? 0;
   }

@@ -5,6 +5,8 @@ import { RELEASE_CHANNEL } from './sql.js';
 
 export interface ReleaseListenerOptions {
   connectionString: string;
+  /** Completes a connection string without a password (Lambdas; see lib/db.ts). */
+  databaseSecretArn: string | undefined;
   /** How long the connection stays open once nobody waits; 0 closes it at once. */
   idleMs: number;
 }
@@ -140,7 +142,7 @@ export class ReleaseListener {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client(connectionSettings(this.options.connectionString, 'fireflow-lock-listener'));
+    const client = new pg.Client(connectionSettings(this.options.connectionString, 'fireflow-lock-listener', this.options.databaseSecretArn));
     client.on('notification', (message) => {
       if (message.channel === RELEASE_CHANNEL && message.payload !== undefined) this.waiters.get(message.payload)?.[0]?.signal();
     });

@@ -1,16 +1,19 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { DBOS, DBOSClient, Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
-import { config } from '../config.js';
-import { requireDatabaseUrl, retryingTransientErrors, sharedPool, type Pool } from '../db.js';
+import { config as environmentConfig, type FireflowConfig } from '../config.js';
+import { createPool, requireDatabaseUrl, retryingTransientErrors, type Pool } from '../db.js';
 import type { StepRunner } from '../engine/types.js';
-import { ExecutionService } from '../executions/ExecutionService.js';
+import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME } from '../executions/names.js';
+import { ExecutionService } from '../executions/run/ExecutionService.js';
 import type { ExecutionRecord, IExecutionStore } from '../executions/types.js';
+import { FlowCatalog } from '../flows/FlowCatalog.js';
 import type { FlowServices } from '../flows/nodes/types.js';
 import { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
-import { sharedLockService } from '../locks/shared.js';
+import { PostgresFlowLockService } from '../locks/PostgresFlowLockService.js';
 import { logger } from '../logger.js';
-import { abortableSleep, untilAborted } from '../time.js';
-import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } from './names.js';
+import { untilAborted } from '../time.js';
+import { bindExecutionWorkflow, executionWorkflow, type WorkflowResult } from './executionWorkflow.js';
 import { WorkerRegistry } from './WorkerRegistry.js';
 
 export interface DBOSExecutionWorkerOptions {
@@ -20,48 +23,24 @@ export interface DBOSExecutionWorkerOptions {
   workerConcurrency?: number;
   /** DBOS executor ID. Default WORKER_ID, else the ECS task ID, else host-pid. */
   executorId?: string;
+  /** Default DATABASE_URL. */
   databaseUrl?: string;
-  /** The pool of the worker's own statements. Default: the process's pool, retrying through outages. */
+  /**
+   * The pool of the worker's own statements (heartbeats; the default ExecutionService's flow reads,
+   * which wait out database outages for WORKER_DB_RETRY_MS, and lock statements). Default: a pool
+   * of its own, closed by `stop()`.
+   */
   pool?: Pool;
-}
-
-/** What the workflow answers: enough to see how it ended without loading the record. */
-interface WorkflowResult {
-  executionId: string;
-  status: ExecutionRecord['status'];
-}
-
-/** The one worker of this process: DBOS is process-wide, so is the workflow it runs. */
-let activeWorker: DBOSExecutionWorker | undefined;
-let executeFireFlow: ((executionId: string) => Promise<WorkflowResult>) | undefined;
-
-function registerWorkflow(): (executionId: string) => Promise<WorkflowResult> {
-  executeFireFlow ??= DBOS.registerWorkflow(
-    async (executionId: string): Promise<WorkflowResult> => {
-      if (!activeWorker) throw new Error('executeFireFlow ran without a started DBOSExecutionWorker');
-      return activeWorker.runExecution(executionId);
-    },
-    { name: EXECUTION_WORKFLOW_NAME },
-  );
-  return executeFireFlow;
-}
-
-/** The ECS task ID from the task metadata endpoint, when running on ECS. */
-async function ecsTaskId(): Promise<string | undefined> {
-  const endpoint = process.env.ECS_CONTAINER_METADATA_URI_V4;
-  if (!endpoint) return undefined;
-  try {
-    const task = (await (await fetch(`${endpoint}/task`, { signal: AbortSignal.timeout(2_000) })).json()) as { TaskARN?: string };
-    return task.TaskARN?.split('/').at(-1);
-  } catch (error) {
-    logger.warn('could not read the ECS task ID', { error });
-    return undefined;
-  }
+  /** Every setting not given above. Default: read from the environment (lib/config.ts). */
+  config?: FireflowConfig;
 }
 
 const isCancellation = (error: unknown) => error instanceof DBOSErrors.DBOSWorkflowCancelledError;
 /** DBOS gave the workflow to another run of it (recovery): this run must step aside. */
 const isOwnershipLost = (error: unknown) => error instanceof DBOSErrors.DBOSWorkflowConflictError;
+
+/** How often running executions are checked for a cancel (DBOS notices cancels at steps only). */
+const CANCEL_CHECK_MS = 500;
 
 /**
  * Hosts DBOS in a long-running process: dequeues executions from the PostgreSQL-backed queue
@@ -70,25 +49,28 @@ const isOwnershipLost = (error: unknown) => error instanceof DBOSErrors.DBOSWork
  * beating, and hands its own back when it stops.
  */
 export class DBOSExecutionWorker {
-  private readonly service: ExecutionService;
-  private readonly pool: Pool;
+  private readonly settings: FireflowConfig;
   private readonly databaseUrl: string;
+  private readonly pool: Pool;
+  private readonly service: ExecutionService;
+  /** What this worker created itself, and so closes when it stops. */
+  private readonly owned: { pool?: Pool; locks?: PostgresFlowLockService } = {};
   private starting: Promise<void> | undefined;
   private running = false;
   private timers: NodeJS.Timeout[] = [];
   private registry: WorkerRegistry | undefined;
   private executorId: string | undefined;
+  private unbind: (() => void) | undefined;
 
   constructor(
     private readonly store: IExecutionStore,
     executionService: ExecutionService | null,
     private readonly options: DBOSExecutionWorkerOptions = {},
   ) {
-    this.databaseUrl = requireDatabaseUrl(options.databaseUrl ?? config().databaseUrl);
-    this.pool = options.pool ?? retryingTransientErrors(sharedPool(), config().workerDbRetryMs);
-    this.service =
-      executionService ??
-      new ExecutionService({ flows: new PostgresFlowStore(this.pool), store, flowLock: sharedLockService(), flowTimeoutMs: config().executionTimeoutMs });
+    this.settings = options.config ?? environmentConfig();
+    this.databaseUrl = requireDatabaseUrl(options.databaseUrl ?? this.settings.databaseUrl);
+    this.pool = options.pool ?? this.ownPool();
+    this.service = executionService ?? this.defaultService(store);
   }
 
   getQueueName(): string {
@@ -112,22 +94,24 @@ export class DBOSExecutionWorker {
 
   /**
    * Stops dequeuing, lets running executions finish for up to WORKER_STOP_TIMEOUT_MS, then hands
-   * back what remains (survivors resume it at once) and closes DBOS's connections. The process
-   * should exit afterwards: executions still running here are resumed elsewhere.
+   * back what remains (survivors resume it at once) and closes DBOS's connections and its own.
+   * The process should exit afterwards: executions still running here are resumed elsewhere.
    */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    await DBOS.shutdown({ workflowCompletionTimeoutMS: config().workerStopTimeoutMs });
+    await DBOS.shutdown({ workflowCompletionTimeoutMS: this.settings.workerStopTimeoutMs });
     await this.registry?.markStopped();
-    activeWorker = undefined;
+    this.unbind?.();
+    await this.owned.locks?.close();
+    await this.owned.pool?.end();
     logger.info('worker stopped', { executorId: this.executorId });
   }
 
   /** The body of `executeFireFlow`. */
-  async runExecution(executionId: string): Promise<WorkflowResult> {
+  private async runExecution(executionId: string): Promise<WorkflowResult> {
     /** DBOS work of this execution; if its workflow was cancelled meanwhile, the engine stops (the execution ends `stopped`, not `failed`). */
     const durably = async <T>(work: () => Promise<T>): Promise<T> => {
       try {
@@ -141,7 +125,7 @@ export class DBOSExecutionWorker {
     // Durable: the wake-up time is checkpointed, and the wait itself gives way to cancellation.
     const sleep: FlowServices['sleep'] = async (ms, signal) => {
       const wakeAt = await durably(() => DBOS.runStep(async () => Date.now() + ms, { name: 'sleep' }));
-      await abortableSleep(Math.max(0, wakeAt - Date.now()), signal);
+      await sleepFor(Math.max(0, wakeAt - Date.now()), undefined, { signal });
     };
     const ended = await this.service.run(executionId, {
       stepRunner,
@@ -153,8 +137,7 @@ export class DBOSExecutionWorker {
   }
 
   private async runChildWorkflow(child: ExecutionRecord, signal: AbortSignal): Promise<ExecutionRecord> {
-    const workflow = registerWorkflow();
-    const handle = await DBOS.startWorkflow(workflow, { workflowID: child.executionId })(child.executionId);
+    const handle = await DBOS.startWorkflow(executionWorkflow(), { workflowID: child.executionId })(child.executionId);
     const cancelChild = () => void DBOS.cancelWorkflow(child.executionId).catch((error: unknown) => logger.warn('cancelling a child failed', { error }));
     signal.addEventListener('abort', cancelChild, { once: true });
     try {
@@ -168,11 +151,9 @@ export class DBOSExecutionWorker {
   }
 
   private async launch(): Promise<void> {
-    if (activeWorker && activeWorker !== this) throw new Error('a DBOSExecutionWorker already runs in this process');
-    const settings = config();
-    this.executorId = this.options.executorId ?? settings.workerId ?? (await ecsTaskId()) ?? `${hostname()}-${process.pid}`;
-    activeWorker = this;
-    registerWorkflow();
+    const settings = this.settings;
+    this.executorId = this.options.executorId ?? settings.workerId ?? (await this.ecsTaskId()) ?? `${hostname()}-${process.pid}`;
+    this.unbind = bindExecutionWorkflow((executionId) => this.runExecution(executionId));
     DBOS.setConfig({
       name: DBOS_APPLICATION_NAME,
       systemDatabaseUrl: this.databaseUrl,
@@ -202,11 +183,11 @@ export class DBOSExecutionWorker {
     await DBOS.launch();
     await DBOS.registerQueue(EXECUTION_QUEUE_NAME, queueSettings);
     // Heartbeats do not wait out outages: the next beat simply tries again.
-    this.registry = new WorkerRegistry(this.options.pool ?? sharedPool(), this.executorId, settings.appVersion);
+    this.registry = new WorkerRegistry(this.pool, this.executorId, settings.appVersion);
     await this.registry.beat();
     this.running = true;
     this.timers.push(setInterval(() => void this.heartbeat(), settings.workerHeartbeatMs).unref());
-    this.timers.push(setInterval(() => void this.abortCancelled(), 500).unref());
+    this.timers.push(setInterval(() => void this.abortCancelled(), CANCEL_CHECK_MS).unref());
     logger.info('worker started', { executorId: this.executorId, queue: EXECUTION_QUEUE_NAME, applicationVersion: settings.appVersion });
   }
 
@@ -216,7 +197,7 @@ export class DBOSExecutionWorker {
     if (!registry || !this.running) return;
     try {
       await registry.beat();
-      for (const deadExecutor of await registry.claimDead(config().workerDeadAfterMs)) {
+      for (const deadExecutor of await registry.claimDead(this.settings.workerDeadAfterMs)) {
         const pending = await DBOS.listWorkflows({ status: 'PENDING', executorId: deadExecutor, loadInput: false, loadOutput: false });
         const ids = pending.map((workflow) => workflow.workflowID);
         if (ids.length > 0) await DBOS.resumeWorkflows(ids, { queueName: EXECUTION_QUEUE_NAME });
@@ -228,7 +209,7 @@ export class DBOSExecutionWorker {
     }
   }
 
-  /** Aborts the engine of executions whose workflow was cancelled (DBOS notices cancels by polling too). */
+  /** Aborts the engine of executions whose workflow was cancelled. */
   private async abortCancelled(): Promise<void> {
     const ids = this.service.runningExecutionIds();
     if (ids.length === 0 || !this.running) return;
@@ -238,5 +219,38 @@ export class DBOSExecutionWorker {
     } catch (error) {
       logger.warn('checking for cancelled executions failed', { error });
     }
+  }
+
+  /** The ECS task ID from the task metadata endpoint, when running on ECS. */
+  private async ecsTaskId(): Promise<string | undefined> {
+    const endpoint = this.settings.ecsMetadataUri;
+    if (!endpoint) return undefined;
+    try {
+      const task = (await (await fetch(`${endpoint}/task`, { signal: AbortSignal.timeout(2_000) })).json()) as { TaskARN?: string };
+      return task.TaskARN?.split('/').at(-1);
+    } catch (error) {
+      logger.warn('could not read the ECS task ID', { error });
+      return undefined;
+    }
+  }
+
+  private ownPool(): Pool {
+    this.owned.pool = createPool({ connectionString: this.databaseUrl, max: this.settings.dbPoolMax, databaseSecretArn: this.settings.databaseSecretArn });
+    return this.owned.pool;
+  }
+
+  /** The ExecutionService with every built-in node, on this worker's connections. */
+  private defaultService(store: IExecutionStore): ExecutionService {
+    const settings = this.settings;
+    // Lock statements are not retried through outages: a retried acquire could grant twice.
+    this.owned.locks = new PostgresFlowLockService({ pool: this.pool, listenConnectionString: requireDatabaseUrl(settings.lockListenUrl ?? this.databaseUrl) });
+    const lambdaEndpoint = settings.lambdaEndpoint;
+    return new ExecutionService({
+      flows: new FlowCatalog(new PostgresFlowStore(retryingTransientErrors(this.pool, settings.workerDbRetryMs))),
+      store,
+      flowLock: this.owned.locks,
+      lambda: () => import('@aws-sdk/client-lambda').then(({ LambdaClient }) => new LambdaClient(lambdaEndpoint ? { endpoint: lambdaEndpoint } : {})),
+      flowTimeoutMs: settings.executionTimeoutMs,
+    });
   }
 }

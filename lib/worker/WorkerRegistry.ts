@@ -1,4 +1,4 @@
-import type { Pool } from '../db.js';
+import type { Queryable } from '../db.js';
 
 const workerSql = {
   beat: `
@@ -23,7 +23,7 @@ const workerSql = {
 /** Worker heartbeats in PostgreSQL, and the claim that makes one survivor recover a dead worker. */
 export class WorkerRegistry {
   constructor(
-    private readonly pool: Pool,
+    private readonly pool: Queryable,
     private readonly executorId: string,
     private readonly applicationVersion: string,
   ) {}

@@ -29,6 +29,8 @@ const root = path.resolve(import.meta.dirname, '..', '..');
  */
 async function packageService(): Promise<string> {
   const outDir = await mkdtemp(path.join(tmpdir(), 'fireflow-package-'));
+  // Chunks of an earlier build would otherwise be zipped with the new ones.
+  await rm(path.join(root, '.esbuild'), { recursive: true, force: true });
   const serverlessBin = createRequire(import.meta.url).resolve('serverless/bin/serverless.js');
   await promisify(execFile)(process.execPath, [serverlessBin, 'package', '--stage', 'dev', '--package', outDir], {
     cwd: root,

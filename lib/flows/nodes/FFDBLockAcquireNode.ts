@@ -1,4 +1,5 @@
-import { NodeFailure, type NodeType } from './types.js';
+import { NodeError } from '../../errors.js';
+import type { NodeType } from './types.js';
 
 export const FFDBLockAcquireNode: NodeType = {
   type: 'FFDBLockAcquireNode',
@@ -13,7 +14,7 @@ export const FFDBLockAcquireNode: NodeType = {
     const lockKey = inputs.lockKey as string;
     const waitTimeoutMs = inputs.waitTimeoutMs as number;
     const grant = await context.services.flowLock.acquire(lockKey, inputs.lockTtlMs as number, waitTimeoutMs);
-    if (!grant.acquired) throw new NodeFailure(`lock "${lockKey}" was not acquired within ${waitTimeoutMs} ms`);
+    if (!grant.acquired) throw new NodeError('LockNotAcquired', `lock "${lockKey}" was not acquired within ${waitTimeoutMs} ms`, { details: { lockKey } });
     return { acquired: true, lockId: grant.lockId, fencingToken: grant.fencingToken ?? null };
   },
 };

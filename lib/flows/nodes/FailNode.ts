@@ -1,11 +1,12 @@
-import { NodeFailure, type NodeType } from './types.js';
+import { NodeError } from '../../errors.js';
+import type { NodeType } from './types.js';
 
 export const FailNode: NodeType = {
   type: 'FailNode',
-  description: 'Always fails with `message`.',
-  inputs: { message: { type: 'string', default: 'FailNode failed' } },
+  description: 'Always fails with `message`, as an error of type `errorType`.',
+  inputs: { message: { type: 'string', default: 'FailNode failed' }, errorType: { type: 'string', default: 'FlowError' } },
   outputs: {},
   async run(inputs) {
-    throw new NodeFailure(String(inputs.message));
+    throw new NodeError(String(inputs.errorType), String(inputs.message));
   },
 };

@@ -1,4 +1,5 @@
-import { NodeFailure, type NodeType } from './types.js';
+import { NodeError } from '../../errors.js';
+import type { NodeType } from './types.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -14,7 +15,7 @@ function urlProblem(url: string): string | undefined {
 /**
  * Outbound HTTP. Any answer, 4xx and 5xx included, resolves `status`, `headers` and `body` (JSON
  * when the answer says so, else text), so the flow decides with a BranchNode; only a request
- * that gets no answer fails the node.
+ * that gets no answer fails the node, with a `NetworkError`.
  */
 export const HttpRequestNode: NodeType = {
   type: 'HttpRequestNode',
@@ -41,7 +42,7 @@ export const HttpRequestNode: NodeType = {
     const url = String(inputs.url);
     const method = String(inputs.method).toUpperCase();
     const problem = urlProblem(url) ?? (METHODS.has(method) ? undefined : `method ${method} is not supported`);
-    if (problem) throw new NodeFailure(`url ${url}: ${problem}`);
+    if (problem) throw new NodeError('InvalidInput', `url ${url}: ${problem}`);
     const headers = new Headers(inputs.headers as Record<string, string>);
     let body: string | undefined;
     if (inputs.body !== null && inputs.body !== undefined && method !== 'GET' && method !== 'HEAD') {
@@ -52,7 +53,8 @@ export const HttpRequestNode: NodeType = {
     try {
       response = await context.services.fetch(url, { method, headers, body, signal: context.signal });
     } catch (error) {
-      throw new NodeFailure(`${method} ${url} failed: ${(error as Error).message}`, { cause: error });
+      if (context.signal.aborted) throw error;
+      throw new NodeError('NetworkError', `${method} ${url} failed: ${(error as Error).message}`, { cause: error });
     }
     const text = await response.text();
     const isJson = /\bjson\b/i.test(response.headers.get('content-type') ?? '');

@@ -1,6 +1,10 @@
-import { NodeFailure, type NodeType } from './types.js';
+import { NodeError, RemoteFunctionError } from '../../errors.js';
+import type { NodeType } from './types.js';
 
-/** Invokes a Lambda function synchronously; a function error fails the node with its type and message. */
+/**
+ * Invokes a Lambda function synchronously. A function error fails the node with the function's
+ * own `errorType`; an AWS SDK error (throttling, a missing function) with the SDK error's name.
+ */
 export const LambdaInvokeNode: NodeType = {
   type: 'LambdaInvokeNode',
   description: 'Invokes an AWS Lambda function and resolves its result.',
@@ -8,24 +12,18 @@ export const LambdaInvokeNode: NodeType = {
   outputs: { result: { type: 'any' } },
   async run(inputs, context) {
     const functionName = String(inputs.functionName);
-    // Loaded here, not at start-up: a Lambda that never invokes one skips the SDK's load time.
-    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+    // Loaded here, not at start-up: a process that never invokes one skips the SDK's load time.
+    const { invokeFunction } = await import('../../aws/invokeFunction.js');
     const lambda = await context.services.lambda();
-    let answer;
     try {
-      answer = await lambda.send(
-        new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(inputs.payload ?? null)) }),
-        { abortSignal: context.signal },
-      );
+      return { result: await invokeFunction(lambda, functionName, inputs.payload, context.signal) };
     } catch (error) {
-      throw new NodeFailure(`invoking ${functionName} failed: ${(error as Error).message}`, { cause: error });
+      if (context.signal.aborted) throw error;
+      if (error instanceof RemoteFunctionError) {
+        throw new NodeError(error.errorType, `${functionName} failed: ${error.errorType}: ${error.errorMessage}`, { cause: error, details: { functionName } });
+      }
+      const name = error instanceof Error ? error.name : 'Error';
+      throw new NodeError(name, `invoking ${functionName} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, details: { functionName } });
     }
-    const text = answer.Payload ? new TextDecoder().decode(answer.Payload) : '';
-    const result: unknown = text === '' ? null : JSON.parse(text);
-    if (answer.FunctionError) {
-      const { errorType, errorMessage } = (result ?? {}) as { errorType?: string; errorMessage?: string };
-      throw new NodeFailure(`${functionName} failed: ${errorType ?? answer.FunctionError}: ${errorMessage ?? text}`);
-    }
-    return { result };
   },
 };

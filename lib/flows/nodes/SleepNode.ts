@@ -1,3 +1,4 @@
+import { NodeError } from '../../errors.js';
 import type { NodeType } from './types.js';
 
 const MAX_SLEEP_MS = 31 * 24 * 60 * 60 * 1000;
@@ -15,7 +16,7 @@ export const SleepNode: NodeType = {
   },
   async run(inputs, context) {
     const ms = inputs.ms as number;
-    if (!Number.isInteger(ms) || ms < 0 || ms > MAX_SLEEP_MS) throw new Error(`ms must be an integer from 0 to ${MAX_SLEEP_MS}, got ${ms}`);
+    if (!Number.isInteger(ms) || ms < 0 || ms > MAX_SLEEP_MS) throw new NodeError('InvalidInput', `ms must be an integer from 0 to ${MAX_SLEEP_MS}, got ${ms}`);
     await context.services.sleep(ms, context.signal);
     return {};
   },

@@ -1,5 +1,6 @@
 import jsonata from 'jsonata';
-import { NodeFailure, type NodeType } from './types.js';
+import { NodeError } from '../../errors.js';
+import type { NodeType } from './types.js';
 
 const compiled = new Map<string, jsonata.Expression>();
 const COMPILED_LIMIT = 500;
@@ -39,7 +40,7 @@ export const TransformNode: NodeType = {
     try {
       result = await compile(String(inputs.expression)).evaluate(inputs.input);
     } catch (error) {
-      throw new NodeFailure(`JSONata failed: ${jsonataMessage(error)}`, { cause: error });
+      throw new NodeError('ExpressionError', `JSONata failed: ${jsonataMessage(error)}`, { cause: error });
     }
     // JSONata answers undefined for "no match"; a port carries null instead.
     return { result: result === undefined ? null : JSON.parse(JSON.stringify(result)) };

@@ -43,9 +43,6 @@ export interface NodeType {
   runsOutsideStep?: boolean;
   /** Checks static input values at save time; answers problems as messages for the port. */
   validateStatic?(inputs: Record<string, unknown>): Array<{ port: string; message: string }>;
+  /** Does the node's work; a failure is a thrown NodeError (anything else counts as a `FlowError`). */
   run(inputs: Record<string, unknown>, context: NodeContext): Promise<NodeOutputs>;
 }
-
-/** A node failure with a message meant for the flow's author. */
-export class NodeFailure extends Error {}
-Object.defineProperty(NodeFailure.prototype, 'name', { value: 'NodeFailure', writable: true, configurable: true });

@@ -1,13 +1,12 @@
 import * as z from 'zod/mini';
-import { FLOW_ID_PATTERN } from '../flows/ids.js';
-import { boundedString, integerInRange, missingOr } from '../validation.js';
+import { flowIdSchema } from '../../flows/ids.js';
+import { boundedString, integerInRange, missingOr } from '../../validation.js';
+import { HTTP_WAIT_MAX_MS } from './limits.js';
 
-/** Longest synchronous wait on the invoke path: Lambda's own 15 minutes, less room to answer. */
-export const INVOKE_WAIT_MAX_MS = 870_000;
-/** Longest wait over HTTP: API Gateway gives up after 29 s. */
-export const HTTP_WAIT_MAX_MS = 25_000;
+// What callers send to the control side, checked at the edges (Lambda handlers).
 
-export const flowIdSchema = z.string({ error: missingOr('must be a string') }).check(z.regex(FLOW_ID_PATTERN, { error: 'must match [A-Za-z0-9_-]{1,128}' }));
+/** `{flowId}`: a flow named in a path or a payload. */
+export const flowRefSchema = z.object({ flowId: flowIdSchema }, { error: 'must be a JSON object' });
 
 export const executionIdSchema = boundedString(128);
 

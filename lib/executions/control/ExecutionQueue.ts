@@ -1,7 +1,16 @@
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
-import { config } from '../config.js';
-import { createPool, type Pool } from '../db.js';
-import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } from './names.js';
+import { createPool, type Pool } from '../../db.js';
+import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } from '../names.js';
+
+export interface ExecutionQueueOptions {
+  databaseUrl: string;
+  /** Executions go to the workers of this application version: DBOS hands a workflow only to workers of its version. */
+  appVersion: string;
+  /** At most this many connections: 1 or 2 suits a Lambda. Default 2. */
+  poolSize?: number;
+  /** Completes a connection string without a password (Lambdas; see lib/db.ts). */
+  databaseSecretArn?: string | undefined;
+}
 
 /**
  * Hands executions to the workers through a DBOSClient: what Lambdas use, since they never run
@@ -15,15 +24,13 @@ export class ExecutionQueue {
   ) {}
 
   /**
-   * At most `poolSize` connections (1 or 2 suits a Lambda). Executions go to the workers of
-   * `appVersion` (default APP_VERSION): DBOS hands a workflow only to workers of its version.
    * The client runs on a pool of FireFlow's own: it connects like every other FireFlow pool (the
-   * password from DATABASE_SECRET_ARN in Lambdas) and carries no session settings, where DBOS's
+   * password from the database secret in Lambdas) and carries no session settings, where DBOS's
    * own pool SETs an idle-transaction timeout on each connection, which would pin it to one
    * database connection behind RDS Proxy for good.
    */
-  static async create(databaseUrl: string, poolSize = 2, appVersion = config().appVersion): Promise<ExecutionQueue> {
-    const pool = createPool({ connectionString: databaseUrl, max: poolSize });
+  static async create({ databaseUrl, appVersion, poolSize = 2, databaseSecretArn }: ExecutionQueueOptions): Promise<ExecutionQueue> {
+    const pool = createPool({ connectionString: databaseUrl, max: poolSize, databaseSecretArn });
     try {
       const client = await DBOSClient.create({ systemDatabaseUrl: databaseUrl, systemDatabasePool: pool, applicationName: DBOS_APPLICATION_NAME });
       return new ExecutionQueue(client, pool, appVersion);

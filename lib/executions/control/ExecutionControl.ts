@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NotFoundError } from '../../errors.js';
+import type { FlowCatalog } from '../../flows/FlowCatalog.js';
+import type { FlowSummary, StoredFlow } from '../../flows/PostgresFlowStore.js';
+import { ENDED_STATUSES, type ExecutionEvent, type ExecutionPage, type ExecutionRecord, type IExecutionStore } from '../types.js';
+import type { ExecutionQueue } from './ExecutionQueue.js';
+
+/** What starting answers: the record's essentials, with the output or error when it ended in time. */
+export interface StartAnswer {
+  executionId: string;
+  status: ExecutionRecord['status'];
+  output?: unknown;
+  error?: ExecutionRecord['error'];
+}
+
+export interface StartCommand {
+  flowId: string;
+  input?: unknown;
+  idempotencyKey?: string;
+  /** How long to wait for the execution's end; 0 answers at once. */
+  waitMs: number;
+}
+
+export interface EventsPage {
+  events: ExecutionEvent[];
+  /** The index to pass as `after` next time. */
+  nextAfter: number;
+  /** True once the execution has ended and every event, the terminal one included, was returned. */
+  done: boolean;
+}
+
+/**
+ * How long a waiting call sleeps before it reads again, `waitedMs` into its wait: a tenth of the
+ * time waited so far, between 50 ms and 1 s. A short execution is seen ending within 50 ms; a
+ * call waiting ten minutes reads hundreds of times, not thousands.
+ */
+export const pollDelayMs = (waitedMs: number): number => Math.min(1_000, Math.max(50, Math.round(waitedMs / 10)));
+
+const EVENTS_PAGE = 1_000;
+const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['flow:completed', 'flow:failed', 'flow:cancelled']);
+/**
+ * A stopped execution's run writes its `flow:cancelled` within about a second. When none has come
+ * this long after the stop, no run will write it (its worker died, or another run took over), and
+ * a reader writes it so that the history ends.
+ */
+const CLOSE_STOPPED_AFTER_MS = 10_000;
+
+export const isEnded = (execution: ExecutionRecord): boolean => ENDED_STATUSES.includes(execution.status);
+
+/**
+ * The control side of executions, for Lambdas, the client and the console: saves flows, creates
+ * executions and enqueues them for the workers (never runs them), waits for their end, reads them
+ * and their events, cancels them.
+ */
+export class ExecutionControl {
+  constructor(
+    private readonly flows: FlowCatalog,
+    private readonly store: IExecutionStore,
+    private readonly queue: ExecutionQueue,
+  ) {}
+
+  saveFlow(flowId: string, definition: unknown): Promise<{ flowId: string; version: number }> {
+    return this.flows.save(flowId, definition);
+  }
+
+  getFlow(flowId: string): Promise<StoredFlow> {
+    return this.flows.get(flowId);
+  }
+
+  listFlows(): Promise<FlowSummary[]> {
+    return this.flows.list();
+  }
+
+  /**
+   * Creates an execution of the flow's newest version (or finds the one with this idempotency
+   * key), enqueues it, and waits up to `waitMs` for its end. `created` says whether it is new.
+   */
+  async start(command: StartCommand): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    const started = await this.store.create({
+      executionId: randomUUID(),
+      flowId: command.flowId,
+      input: command.input ?? null,
+      ...(command.idempotencyKey === undefined ? {} : { idempotencyKey: command.idempotencyKey }),
+    });
+    // Enqueuing again is harmless (the workflow ID is the execution ID), so a retried request
+    // that finds its execution still `created` makes sure it is queued.
+    if (started.execution.status === 'created') await this.queue.enqueue(started.execution.executionId);
+    const execution = command.waitMs > 0 ? await this.waitForEnd(started.execution.executionId, command.waitMs) : started.execution;
+    return { execution, created: started.created };
+  }
+
+  async get(executionId: string): Promise<ExecutionRecord> {
+    const execution = await this.store.get(executionId);
+    if (!execution) throw new NotFoundError(`execution ${executionId} does not exist`);
+    return execution;
+  }
+
+  listByFlow(flowId: string, page: { limit: number; cursor?: string }): Promise<ExecutionPage> {
+    return this.store.listByFlow(flowId, page);
+  }
+
+  /** Events after index `after`; with `waitMs`, waits for the first new one (long poll). */
+  async events(executionId: string, after: number, waitMs: number): Promise<EventsPage> {
+    const startedAt = Date.now();
+    const deadline = startedAt + waitMs;
+    for (;;) {
+      const execution = await this.get(executionId);
+      const events = await this.store.listEvents(executionId, after, EVENTS_PAGE);
+      const last = events.at(-1);
+      const done = isEnded(execution) && (last ? TERMINAL_EVENTS.has(last.type) : await this.store.hasEndEvent(executionId));
+      const closedNow = !done && events.length === 0 && execution.status === 'stopped' && (await this.store.closeStopped(executionId, CLOSE_STOPPED_AFTER_MS));
+      if (closedNow) continue;
+      if (events.length > 0 || done || Date.now() >= deadline) return { events, nextAfter: last?.index ?? after, done };
+      await pause(startedAt, deadline);
+    }
+  }
+
+  /**
+   * Cancels the workflow, then ends the record `stopped` at once, as Step Functions does: no
+   * worker starts the execution after that, and one running it stops at its next step or within
+   * about a second and writes the `flow:cancelled` event. An ended execution is answered unchanged.
+   */
+  async cancel(executionId: string, reason = 'cancelled'): Promise<ExecutionRecord> {
+    const execution = await this.get(executionId);
+    if (isEnded(execution)) return execution;
+    await this.queue.cancel(executionId);
+    return this.store.cancel(executionId, reason);
+  }
+
+  /** The record once it has ended, or as it stands when `waitMs` has passed. */
+  async waitForEnd(executionId: string, waitMs: number): Promise<ExecutionRecord> {
+    const startedAt = Date.now();
+    const deadline = startedAt + waitMs;
+    for (;;) {
+      const execution = await this.get(executionId);
+      if (isEnded(execution) || Date.now() >= deadline) return execution;
+      await pause(startedAt, deadline);
+    }
+  }
+}
+
+/** Sleeps the poll delay, never past `deadline` (epoch ms). */
+const pause = (startedAt: number, deadline: number) => sleep(Math.min(pollDelayMs(Date.now() - startedAt), Math.max(1, deadline - Date.now())));
+
+export function startAnswer(execution: ExecutionRecord): StartAnswer {
+  return {
+    executionId: execution.executionId,
+    status: execution.status,
+    ...(isEnded(execution) ? { output: execution.output, error: execution.error } : {}),
+  };
+}

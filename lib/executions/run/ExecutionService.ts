@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { runFlow } from '../../engine/runFlow.js';
+import { directStepRunner, type FlowOutcome, type StepRunner } from '../../engine/types.js';
+import { NodeError } from '../../errors.js';
+import type { FlowCatalog } from '../../flows/FlowCatalog.js';
+import type { FlowServices } from '../../flows/nodes/types.js';
+import type { IFlowLockService } from '../../locks/types.js';
+import { ENDED_STATUSES, type ExecutionEnd, type ExecutionRecord, type IExecutionStore } from '../types.js';
+import { EventWriter } from './EventWriter.js';
+
+export const MAX_EXECUTION_DEPTH = 100;
+
+export interface ExecutionServiceOptions {
+  flows: FlowCatalog;
+  store: IExecutionStore;
+  /** The lock service of FFDBLockAcquireNode and FFDBLockReleaseNode. */
+  flowLock: IFlowLockService;
+  /** The client of LambdaInvokeNode, or how to make it on first use. Default: the AWS SDK's defaults. */
+  lambda?: LambdaClient | (() => Promise<LambdaClient>);
+  fetch?: typeof fetch;
+  /** Most nodes of one execution running at once. Default 8. */
+  maxParallel?: number;
+  nodeTimeoutMs?: number;
+  /** Timeout of flows that set none themselves. Default: none. */
+  flowTimeoutMs?: number;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  /** How each node's work runs; the worker passes DBOS steps. */
+  stepRunner?: StepRunner;
+  /** Durable sleep; default an abortable timer. */
+  sleep?: FlowServices['sleep'];
+  /** Runs a child execution (already created) to its end; default: `run` in this process. */
+  runChild?: (child: ExecutionRecord, signal: AbortSignal) => Promise<ExecutionRecord>;
+  /**
+   * Recognises a step error meaning another run now owns this execution (a durable workflow
+   * recovered elsewhere): this run then stops at once, writes nothing more and rethrows it.
+   */
+  isOwnershipLost?: (error: unknown) => boolean;
+}
+
+const sleepUnlessAborted: FlowServices['sleep'] = (ms, signal) => sleepFor(ms, undefined, { signal });
+
+function outcomeToEnd(outcome: FlowOutcome): ExecutionEnd {
+  if (outcome.status === 'completed') return { status: 'completed', output: outcome.output };
+  if (outcome.status === 'failed') return { status: 'failed', error: outcome.error };
+  return { status: 'stopped', reason: outcome.reason };
+}
+
+/**
+ * The run side of executions: runs a created execution's flow to its end, giving its nodes their
+ * services (the lock service, a Lambda client, HTTP, sleep, subflows) and writing status and
+ * events as it goes. The worker runs it inside a durable workflow; it never enqueues anything.
+ */
+export class ExecutionService {
+  private lambdaClient: Promise<LambdaClient> | undefined;
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(private readonly options: ExecutionServiceOptions) {}
+
+  /** Runs a created execution to its end and answers the final record. */
+  async run(executionId: string, options: RunOptions = {}): Promise<ExecutionRecord> {
+    const { store } = this.options;
+    const execution = await store.markRunning(executionId);
+    if (execution.status !== 'running') return execution;
+    const controller = new AbortController();
+    const stopOnCaller = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', stopOnCaller, { once: true });
+    this.running.set(executionId, controller);
+    const events = new EventWriter(store, executionId);
+    let ownershipLost: unknown;
+    /** Runs durable work; if it reports lost ownership, this run stops writing and winds down. */
+    const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+      try {
+        return await work();
+      } catch (error) {
+        if (options.isOwnershipLost?.(error)) {
+          ownershipLost ??= error;
+          events.stop();
+          controller.abort(error);
+        }
+        throw error;
+      }
+    };
+    const stepRunner = options.stepRunner ?? directStepRunner;
+    const sleep = options.sleep ?? sleepUnlessAborted;
+    const runChild = options.runChild ?? ((child, signal) => this.run(child.executionId, { ...options, signal }));
+    try {
+      const flow = await this.options.flows.compiledVersion(execution.flowId, execution.flowVersion);
+      const outcome = await runFlow(flow, {
+        executionId,
+        input: execution.input,
+        services: this.services(execution, {
+          sleep: (ms, signal) => guard(() => sleep(ms, signal)),
+          runChild: (child, signal) => guard(() => runChild(child, signal)),
+        }),
+        emit: events.emit,
+        signal: controller.signal,
+        stepRunner: { run: (nodeId, work) => guard(() => stepRunner.run(nodeId, work)) },
+        ...(this.options.maxParallel === undefined ? {} : { maxParallel: this.options.maxParallel }),
+        ...(this.options.nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs: this.options.nodeTimeoutMs }),
+        ...(this.options.flowTimeoutMs === undefined ? {} : { flowTimeoutMs: this.options.flowTimeoutMs }),
+        // Set once, by the first run: a run resuming this execution elsewhere keeps its deadline.
+        ...(execution.startedAt === null ? {} : { startedAt: Date.parse(execution.startedAt) }),
+      });
+      if (ownershipLost !== undefined) throw ownershipLost;
+      return await store.markEnded(executionId, outcomeToEnd(outcome), await events.drain());
+    } finally {
+      this.running.delete(executionId);
+      options.signal?.removeEventListener('abort', stopOnCaller);
+    }
+  }
+
+  /** Aborts an execution running in this process, if it is; answers whether it was. */
+  abort(executionId: string, reason: string): boolean {
+    const controller = this.running.get(executionId);
+    controller?.abort(reason);
+    return controller !== undefined;
+  }
+
+  /** The executions running in this process now. */
+  runningExecutionIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  private lambda(): Promise<LambdaClient> {
+    const { lambda } = this.options;
+    this.lambdaClient ??=
+      typeof lambda === 'function'
+        ? lambda()
+        : lambda
+          ? Promise.resolve(lambda)
+          : import('@aws-sdk/client-lambda').then(({ LambdaClient }) => new LambdaClient({}));
+    return this.lambdaClient;
+  }
+
+  private services(
+    execution: ExecutionRecord,
+    durable: { sleep: FlowServices['sleep']; runChild: NonNullable<RunOptions['runChild']> },
+  ): FlowServices {
+    return {
+      flowLock: this.options.flowLock,
+      lambda: () => this.lambda(),
+      fetch: this.options.fetch ?? fetch,
+      sleep: durable.sleep,
+      subflow: async (flowId, input, caller) => {
+        if (execution.depth + 1 > MAX_EXECUTION_DEPTH) {
+          throw new NodeError('LimitExceeded', `subflows nest at most ${MAX_EXECUTION_DEPTH} deep`, { details: { limit: MAX_EXECUTION_DEPTH } });
+        }
+        const { execution: child } = await this.options.store.create({
+          executionId: randomUUID(),
+          flowId,
+          input: input ?? null,
+          // The parent's node names its child, so a replayed SubflowNode finds the same child.
+          idempotencyKey: `subflow:${execution.executionId}:${caller.nodeId}`,
+          parent: { executionId: execution.executionId, rootExecutionId: execution.rootExecutionId, depth: execution.depth, nodeId: caller.nodeId },
+        });
+        const ended = ENDED_STATUSES.includes(child.status) ? child : await durable.runChild(child, caller.signal);
+        if (ended.status === 'completed') return ended.output;
+        throw new NodeError('SubflowFailed', `subflow ${flowId} (${ended.executionId}) ${ended.status}: ${ended.error?.message ?? 'no output'}`, {
+          details: { executionId: ended.executionId, error: ended.error },
+        });
+      },
+    };
+  }
+}

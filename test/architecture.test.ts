@@ -1,0 +1,73 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cycles, importGraph, sourceFiles } from '../devtools/importGraph.js';
+
+// The layout of lib/ and handlers/, checked on the module graph esbuild resolves (`npm run deps`
+// draws it). Lower layers never import higher ones; the two sides of executions never import
+// each other; handlers reach the domain only through the control side and lib/lambda.
+
+/** Layers from the bottom up: a file may import its own layer and those below it. */
+const LAYERS: ReadonlyArray<readonly string[]> = [
+  ['lib/errors.ts', 'lib/time.ts', 'lib/validation.ts', 'lib/config.ts', 'lib/logger.ts', 'lib/databaseSecret.ts', 'lib/db.ts', 'lib/shutdown.ts', 'lib/migrate.ts'],
+  ['lib/locks/', 'lib/aws/'],
+  ['lib/flows/'],
+  ['lib/engine/'],
+  ['lib/executions/'],
+  ['lib/worker/', 'lib/client/', 'lib/lambda/'],
+  ['lib/index.ts'],
+  ['handlers/'],
+];
+
+const layerOf = (file: string): number => {
+  const layer = LAYERS.findIndex((members) => members.some((member) => (member.endsWith('/') ? file.startsWith(member) : file === member)));
+  if (layer < 0) throw new Error(`${file} is in no layer: add it to LAYERS`);
+  return layer;
+};
+
+/** Who may read the environment: the composition roots, and public constructors' documented fallbacks. */
+const READS_CONFIG = new Set([
+  'lib/lambda/services.ts',
+  'lib/lambda/executions.ts',
+  'lib/worker/DBOSExecutionWorker.ts',
+  'lib/locks/PostgresFlowLockService.ts',
+  'lib/client/LambdaFlowLockService.ts',
+  'lib/logger.ts',
+  'lib/index.ts',
+]);
+
+let graph: Map<string, string[]>;
+const edges = () => [...graph].flatMap(([from, imports]) => imports.map((to) => ({ from, to })));
+
+beforeAll(async () => {
+  graph = await importGraph(sourceFiles('lib', 'handlers'));
+});
+
+describe('the layout of lib/ and handlers/', () => {
+  it('has no import cycle', () => {
+    expect(cycles(graph)).toEqual([]);
+  });
+
+  it('never imports upwards', () => {
+    const upwards = edges().filter(({ from, to }) => layerOf(to) > layerOf(from));
+    expect(upwards).toEqual([]);
+  });
+
+  it('keeps the control side and the run side of executions apart', () => {
+    const across = edges().filter(
+      ({ from, to }) =>
+        (from.startsWith('lib/executions/control/') && to.startsWith('lib/executions/run/')) ||
+        (from.startsWith('lib/executions/run/') && to.startsWith('lib/executions/control/')),
+    );
+    expect(across).toEqual([]);
+  });
+
+  it('lets handlers reach the domain only through the control side, lib/lambda and the lock service', () => {
+    const allowed = ['lib/executions/control/', 'lib/lambda/', 'lib/locks/schemas.ts', 'lib/validation.ts', 'lib/db.ts', 'lib/errors.ts'];
+    const reached = edges().filter(({ from, to }) => from.startsWith('handlers/') && !allowed.some((prefix) => to.startsWith(prefix)));
+    expect(reached).toEqual([]);
+  });
+
+  it('reads the configuration only in composition roots and documented defaults', () => {
+    const readers = edges().filter(({ to }) => to === 'lib/config.ts').map(({ from }) => from);
+    expect(readers.filter((reader) => !READS_CONFIG.has(reader))).toEqual([]);
+  });
+});
