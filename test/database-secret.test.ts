@@ -107,7 +107,7 @@ describe('the database password from Secrets Manager', () => {
       answer({ failure });`;
     const { answer, logs } = await runWarmLambda(script, lambdaEnv(secretId));
     expect(answer.failure).toEqual({ name: 'InternalError', cause: expect.stringMatching(/password authentication failed/) });
-    expect(logs).toContainEqual(expect.objectContaining({ level: 'error', message: 'unexpected error', requestId: 'request-1' }));
+    expect(logs).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'unexpected error', requestId: 'request-1' }));
   });
 });
 
