@@ -5,8 +5,9 @@ import {
   executionIdSchema,
   flowRefSchema,
   listQuerySchema,
+  redriveBodySchema,
   startBodySchema,
-  startQuerySchema,
+  waitQuerySchema,
 } from '../lib/executions/control/schemas.js';
 import { lambdaExecutions } from '../lib/lambda/executions.js';
 import { httpHandler, objectBody } from '../lib/lambda/handlers.js';
@@ -15,7 +16,7 @@ import { parseInput } from '../lib/validation.js';
 /** POST /flows/{flowId}/executions {input?, idempotencyKey?} ?waitMs → 202 {executionId, status} | 200 record */
 export const startExecution = httpHandler(async ({ path, query, body }) => {
   const { flowId } = parseInput(flowRefSchema, path);
-  const { waitMs } = parseInput(startQuerySchema, query);
+  const { waitMs } = parseInput(waitQuerySchema, query);
   const request = parseInput(startBodySchema, objectBody(body));
   const { execution } = await (await lambdaExecutions()).start({ flowId, waitMs, ...request });
   return isEnded(execution) && waitMs > 0
@@ -47,4 +48,15 @@ export const listEvents = httpHandler(async ({ path, query }) => {
 export const cancelExecution = httpHandler(async ({ path, body }) => {
   const { executionId, reason } = parseInput(cancelExecutionSchema, { ...objectBody(body), executionId: path.executionId });
   return { body: await (await lambdaExecutions()).cancel(executionId, reason) };
+});
+
+/** POST /executions/{executionId}/redrive {} ?waitMs → 202 {executionId, status} | 200 record once ended */
+export const redriveExecution = httpHandler(async ({ path, query, body }) => {
+  const executionId = parseInput(executionIdSchema, path.executionId, 'executionId');
+  const { waitMs } = parseInput(waitQuerySchema, query);
+  parseInput(redriveBodySchema, objectBody(body));
+  const execution = await (await lambdaExecutions()).redrive(executionId, waitMs);
+  return isEnded(execution) && waitMs > 0
+    ? { body: execution }
+    : { statusCode: 202, body: { executionId: execution.executionId, status: execution.status } };
 });

@@ -1,11 +1,12 @@
 import { startAnswer } from '../lib/executions/control/ExecutionControl.js';
 import { INVOKE_WAIT_MAX_MS } from '../lib/executions/control/limits.js';
-import { cancelExecutionSchema, executionRefSchema, startExecutionSchema } from '../lib/executions/control/schemas.js';
+import { cancelExecutionSchema, executionRefSchema, redriveExecutionSchema, startExecutionSchema } from '../lib/executions/control/schemas.js';
 import { lambdaExecutions } from '../lib/lambda/executions.js';
 import { invokeHandler } from '../lib/lambda/handlers.js';
 import { parseInput } from '../lib/validation.js';
 
 const startOverInvoke = startExecutionSchema(INVOKE_WAIT_MAX_MS);
+const redriveOverInvoke = redriveExecutionSchema(INVOKE_WAIT_MAX_MS);
 
 /** startExecution: {flowId, input?, idempotencyKey?, waitMs?} → {executionId, status, output?, error?} */
 export const startExecution = invokeHandler(async (payload) => {
@@ -24,4 +25,10 @@ export const getExecution = invokeHandler(async (payload) => {
 export const cancelExecution = invokeHandler(async (payload) => {
   const { executionId, reason } = parseInput(cancelExecutionSchema, payload);
   return (await lambdaExecutions()).cancel(executionId, reason);
+});
+
+/** redriveExecution: {executionId, waitMs?} → execution record (once ended, if it ended within waitMs) */
+export const redriveExecution = invokeHandler(async (payload) => {
+  const { executionId, waitMs } = parseInput(redriveOverInvoke, payload);
+  return (await lambdaExecutions()).redrive(executionId, waitMs);
 });

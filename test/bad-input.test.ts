@@ -33,6 +33,7 @@ describe('HTTP routes never answer bad input with a 5xx', () => {
     ['save flow', 'PUT', `/flows/${missingFlow}`],
     ['start execution', 'POST', `/flows/${missingFlow}/executions`],
     ['cancel execution', 'POST', '/executions/fuzz-missing-execution/cancel'],
+    ['redrive execution', 'POST', '/executions/fuzz-missing-execution/redrive'],
   ];
   it.each(routes)('%s, with any JSON body', async (_label, method, path) => {
     await fc.assert(
@@ -53,8 +54,8 @@ describe('HTTP routes never answer bad input with a 5xx', () => {
       fc.asyncProperty(anyText, anyText, async (segment, query) => {
         const encoded = encodeURIComponent(segment) || '%20';
         const q = `?waitMs=${encodeURIComponent(query)}&limit=${encodeURIComponent(query)}&after=${encodeURIComponent(query)}&cursor=${encodeURIComponent(query)}`;
-        for (const path of [`/executions/${encoded}${q}`, `/executions/${encoded}/events${q}`, `/flows/${encoded}${q}`, `/flows/${encoded}/executions${q}`]) {
-          const reply = await http('GET', path);
+        for (const [method, path] of [['GET', `/executions/${encoded}${q}`], ['GET', `/executions/${encoded}/events${q}`], ['GET', `/flows/${encoded}${q}`], ['GET', `/flows/${encoded}/executions${q}`], ['POST', `/executions/${encoded}/redrive${q}`]] as const) {
+          const reply = await http(method, path);
           expect(reply.status, path).toBeLessThan(500);
         }
       }),
@@ -64,7 +65,7 @@ describe('HTTP routes never answer bad input with a 5xx', () => {
 });
 
 describe('direct-invoke functions fail bad input with a typed error', () => {
-  const functions = ['acquireLock', 'releaseLock', 'extendLock', 'startExecution', 'getExecution', 'cancelExecution', 'scheduledTrigger'];
+  const functions = ['acquireLock', 'releaseLock', 'extendLock', 'startExecution', 'getExecution', 'cancelExecution', 'redriveExecution', 'scheduledTrigger'];
   it.each(functions)('%s, with any JSON payload', async (fn) => {
     await fc.assert(
       fc.asyncProperty(anyJson, async (payload) => {

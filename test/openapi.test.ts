@@ -56,6 +56,9 @@ describe('docs/openapi.yaml matches the API', () => {
     expectDocumented('/executions/{executionId}/events', 'get', await http('GET', `/executions/${ended.body.executionId}/events`));
     expectDocumented('/executions/{executionId}/events', 'get', await http('GET', `/executions/${ended.body.executionId}/events?after=x`));
     expectDocumented('/executions/{executionId}/cancel', 'post', await http('POST', `/executions/${ended.body.executionId}/cancel`, { json: {} }));
+    expectDocumented('/executions/{executionId}/redrive', 'post', await http('POST', `/executions/${ended.body.executionId}/redrive`, { json: {} }));
+    expectDocumented('/executions/{executionId}/redrive', 'post', await http('POST', '/executions/nope/redrive', { json: {} }));
+    expectDocumented('/executions/{executionId}/redrive', 'post', await http('POST', `/executions/${ended.body.executionId}/redrive?waitMs=soon`, { json: {} }));
   });
 
   it('describes the answers of the lock routes and health', async () => {

@@ -13,6 +13,8 @@ let queue: ExecutionQueue;
 let server: http.Server;
 let baseUrl: string;
 const hits = new Map<string, number>();
+/** When each request arrived, per path. */
+const hitTimes = new Map<string, number[]>();
 const workers: WorkerProcess[] = [];
 const RELEASE = 'worker-test';
 
@@ -20,10 +22,16 @@ beforeAll(async () => {
   kit = flowKit();
   // A release of its own, so that only this file's workers (not the suite's) take its executions.
   queue = await ExecutionQueue.create({ databaseUrl: databaseUrl(), appVersion: RELEASE });
-  // Counts requests per path: the side effects that must happen exactly once.
+  // Counts requests per path: the side effects that must happen exactly once. A path with
+  // `status-<code>-<n>` in it answers <code> to its first n requests.
   server = http.createServer((request, response) => {
-    hits.set(request.url ?? '', (hits.get(request.url ?? '') ?? 0) + 1);
-    response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    const path = request.url ?? '';
+    const count = (hits.get(path) ?? 0) + 1;
+    hits.set(path, count);
+    hitTimes.set(path, [...(hitTimes.get(path) ?? []), Date.now()]);
+    const [, code, times] = /status-(\d{3})-(\d+)/.exec(path) ?? [];
+    const status = code && count <= Number(times) ? Number(code) : 200;
+    response.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -94,7 +102,7 @@ const reached = (executionId: string, type: string, nodeId: string) =>
 
 async function enqueue(flowId: string): Promise<string> {
   const { execution } = await kit.create(flowId, { input: null });
-  await queue.enqueue(execution.executionId);
+  await queue.enqueue(execution);
   return execution.executionId;
 }
 
@@ -126,6 +134,33 @@ describe('DBOSExecutionWorker in its own process', () => {
     expect(hits.get(flow.after)).toBe(1);
   });
 
+  it('resumes a retry delay after a kill -9 with only what is left of it, and never calls early or twice', async () => {
+    const id = `w-backoff-${Date.now()}`;
+    const first = worker(id);
+    await first.ready;
+    const flowId = uniqueFlowId('backoff');
+    const path = `/${flowId}/status-503-1`;
+    await kit.flows.save(flowId, {
+      nodes: [
+        { id: 'call', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${path}`, failOnStatus: ['5xx'] }, retry: [{ on: ['HttpError'], maxAttempts: 2, intervalMs: 5_000 }] },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [{ from: 'call.status', to: 'out.value' }],
+    });
+    const executionId = await enqueue(flowId);
+    await reached(executionId, 'node:retrying', 'call');
+    await first.stop('SIGKILL');
+    await worker(id).ready;
+    const record = await ended(executionId);
+    expect(record).toMatchObject({ status: 'completed', output: 200 });
+    expect(hits.get(path)).toBe(2);
+    const [firstCall, secondCall] = hitTimes.get(path) ?? [];
+    expect((secondCall as number) - (firstCall as number)).toBeGreaterThanOrEqual(4_900);
+    const events = await kit.store.listEvents(executionId, -1, 1_000);
+    expect(events.filter((event) => event.type === 'node:retrying')).toHaveLength(1);
+    expect(events.map((event) => event.index)).toEqual(events.map((_, index) => index));
+  });
+
   it('lets a worker with another ID resume the executions of one that died', async () => {
     const dying = worker(`w-dying-${Date.now()}`);
     await dying.ready;
@@ -145,7 +180,7 @@ describe('DBOSExecutionWorker in its own process', () => {
     const flow = await sleepyFlow('cancel', 600_000);
     const executionId = await enqueue(flow.flowId);
     await reached(executionId, 'node:started', 'nap');
-    await queue.cancel(executionId);
+    await queue.cancel({ executionId, redriveCount: 0 });
     const record = await ended(executionId, 10_000);
     expect(record.error).toEqual({ type: 'Cancelled', message: 'cancelled' });
     expect(record.status).toBe('stopped');
@@ -170,7 +205,7 @@ describe('DBOSExecutionWorker in its own process', () => {
     const parentId = uniqueFlowId('parent');
     await kit.flows.save(parentId, subflowCallerFlow(childId));
     const { execution } = await kit.create(parentId, { input: 21 });
-    await queue.enqueue(execution.executionId);
+    await queue.enqueue(execution);
     expect(await ended(execution.executionId)).toMatchObject({ status: 'completed', output: 42 });
     const [child] = await kit.store.listChildren(execution.executionId);
     expect(child).toMatchObject({ status: 'completed', output: 42, depth: 1, parentExecutionId: execution.executionId });

@@ -38,6 +38,16 @@ export class FireflowClient {
     return invokeFireflow(this.lambda, `${this.prefix}getExecution`, { executionId });
   }
 
+  /** Runs a failed or stopped execution again from where it ended; answers the record at once. */
+  redriveExecution(executionId: string): Promise<ExecutionRecord> {
+    return invokeFireflow(this.lambda, `${this.prefix}redriveExecution`, { executionId, waitMs: 0 });
+  }
+
+  /** Redrives an execution and waits up to `waitMs` for its end. */
+  redriveExecutionAndWait(executionId: string, options: { waitMs?: number } = {}): Promise<ExecutionRecord> {
+    return invokeFireflow(this.lambda, `${this.prefix}redriveExecution`, { executionId, waitMs: options.waitMs ?? INVOKE_WAIT_MAX_MS });
+  }
+
   cancelExecution(executionId: string, reason?: string): Promise<ExecutionRecord> {
     return invokeFireflow(this.lambda, `${this.prefix}cancelExecution`, { executionId, ...(reason === undefined ? {} : { reason }) });
   }

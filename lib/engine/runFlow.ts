@@ -3,7 +3,8 @@ import type { FlowServices, NodeContext, NodeOutputs } from '../flows/nodes/type
 import { NodeError, type ErrorRecord } from '../errors.js';
 import { ERROR_MESSAGE_PORT, ERROR_PORT, ERROR_TYPE_PORT, EXECUTE_PORT, isAssignable, SUCCESS_PORT, typeOfValue } from '../flows/ports.js';
 import { untilAborted } from '../time.js';
-import { directStepRunner, type EngineEvent, type FlowOutcome, type StepRunner } from './types.js';
+import { matchingRetrier, retryDelayMs } from './retry.js';
+import { directStepRunner, type EngineEvent, type FlowOutcome, type SettledNode, type StepRunner } from './types.js';
 
 export interface RunFlowOptions {
   executionId: string;
@@ -25,6 +26,11 @@ export interface RunFlowOptions {
    * resumed after a crash gets only what is left of it. Default: now.
    */
   startedAt?: number;
+  /**
+   * Nodes that settled in earlier runs (a redrive): they keep their outputs, or their handled
+   * failure, and do not run again. The flow's output node always runs again (it is pure).
+   */
+  settled?: Readonly<Record<string, SettledNode>>;
 }
 
 /** What a finished node resolved: its output ports with values. A port not here is dead. */
@@ -32,7 +38,9 @@ type Resolved = Map<string, unknown>;
 
 type Readiness = { kind: 'wait' } | { kind: 'skip'; reason: string } | { kind: 'ready'; inputs: Record<string, unknown> };
 
-type NodeResult = { ok: true; outputs: NodeOutputs } | { ok: false; error: NodeError };
+/** One attempt's outcome: plain data, so that a step can checkpoint it. */
+type AttemptResult = { ok: true; outputs: NodeOutputs } | { ok: false; error: ErrorRecord };
+type NodeResult = AttemptResult & { attempts: number };
 
 class FlowAborted extends Error {}
 
@@ -65,6 +73,9 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
   }
 
   const finished = new Map<string, Resolved>();
+  for (const [nodeId, settled] of Object.entries(options.settled ?? {})) {
+    if (nodeId !== flow.outputNodeId && flow.byId.has(nodeId)) finished.set(nodeId, resolvedOf(settled));
+  }
   // Only nodes whose sources changed can change readiness: start with all, then the successors
   // of each node that finishes.
   let dirty = new Set<CompiledNode>(flow.nodes);
@@ -129,16 +140,14 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
       const result = results[index] as NodeResult;
       for (const successor of flow.successors.get(node.id) ?? []) dirty.add(successor);
       if (result.ok) {
-        const resolved: Resolved = new Map(Object.entries(result.outputs));
-        resolved.set(SUCCESS_PORT, true);
-        finished.set(node.id, resolved);
+        finished.set(node.id, resolvedOf(result));
         if (node.id === flow.outputNodeId) flowOutput = inputs.value ?? null;
         await options.emit({ type: 'node:completed', nodeId: node.id, data: { outputs: result.outputs } });
       } else {
-        const { error } = result;
-        finished.set(node.id, new Map<string, unknown>([[ERROR_PORT, true], [ERROR_MESSAGE_PORT, error.message], [ERROR_TYPE_PORT, error.type]]));
-        await options.emit({ type: 'node:failed', nodeId: node.id, data: { error: error.record(), handled: node.errorHandled } });
-        if (!node.errorHandled) unhandled ??= error.record(node.id);
+        const { error, attempts } = result;
+        finished.set(node.id, resolvedOf({ error }));
+        await options.emit({ type: 'node:failed', nodeId: node.id, data: { error, handled: node.errorHandled, attempts } });
+        if (!node.errorHandled) unhandled ??= { ...error, nodeId: node.id };
       }
     }
     if (unhandled) return finish({ status: 'failed', error: unhandled });
@@ -146,6 +155,12 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
 }
 
 const byOrder = (a: CompiledNode, b: CompiledNode) => a.order - b.order;
+
+/** The ports a settled node resolved: its outputs and `__success`, or its error ports. */
+function resolvedOf(settled: SettledNode): Resolved {
+  if ('error' in settled) return new Map<string, unknown>([[ERROR_PORT, true], [ERROR_MESSAGE_PORT, settled.error.message], [ERROR_TYPE_PORT, settled.error.type]]);
+  return new Map<string, unknown>([...Object.entries(settled.outputs), [SUCCESS_PORT, true]]);
+}
 
 /** Whether every connected input of `node` has settled, and with what. */
 function readinessOf(node: CompiledNode, finished: Map<string, Resolved>): Readiness {
@@ -175,6 +190,11 @@ function readinessOf(node: CompiledNode, finished: Map<string, Resolved>): Readi
   return { kind: 'ready', inputs };
 }
 
+/**
+ * Runs a node to its end: each attempt, then, while a retrier of its policy matches the failure's
+ * type and has attempts left, the retrier's delay (durable under the worker) and the next attempt.
+ * Cancellation ends it at once and is never retried.
+ */
 async function runNode(
   node: CompiledNode,
   inputs: Record<string, unknown>,
@@ -184,19 +204,55 @@ async function runNode(
 ): Promise<NodeResult> {
   for (const [port, spec] of Object.entries(node.nodeType.inputs)) {
     const actual = typeOfValue(inputs[port]);
-    if (!isAssignable(actual, spec.type)) return { ok: false, error: new NodeError('InvalidInput', `input ${port} must be ${spec.type}, got ${actual}`, { details: { port } }) };
+    if (!isAssignable(actual, spec.type)) {
+      return { ok: false, error: new NodeError('InvalidInput', `input ${port} must be ${spec.type}, got ${actual}`, { details: { port } }).record(), attempts: 1 };
+    }
   }
+  const retriesUsed = node.retry.map(() => 0);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const result = await attemptNode(node, inputs, options, stepRunner, flowSignal);
+      if (result.ok) return { ...result, attempts: attempt };
+      const index = matchingRetrier(node.retry, result.error.type);
+      const retrier = node.retry[index];
+      if (!retrier || (retriesUsed[index] as number) >= retrier.maxAttempts) return { ...result, attempts: attempt };
+      retriesUsed[index] = (retriesUsed[index] as number) + 1;
+      const delayMs = retryDelayMs(retrier, retriesUsed[index] as number, `${options.executionId}:${node.id}:${attempt}`);
+      await options.emit({ type: 'node:retrying', nodeId: node.id, data: { attempt, error: result.error, delayMs } });
+      await options.services.sleep(delayMs, flowSignal);
+    } catch (error) {
+      // Cancelled or timed out as a whole: the wave ends the flow and this result is never used.
+      // Anything else went wrong in the step machinery, not in the node: the node fails with it.
+      return { ok: false, error: NodeError.from(error).record(), attempts: attempt };
+    }
+  }
+}
+
+/**
+ * One attempt, as one step when the node type runs in steps. A failure is the step's result, as
+ * data (`{ok: false, error}`), not a thrown error: a replay gets it back exactly, type and all.
+ * The node's timeout bounds the attempt inside the step, so a replay sees the same timeout.
+ */
+async function attemptNode(
+  node: CompiledNode,
+  inputs: Record<string, unknown>,
+  options: RunFlowOptions,
+  stepRunner: StepRunner,
+  flowSignal: AbortSignal,
+): Promise<AttemptResult> {
   const timeoutMs = node.timeoutMs ?? options.nodeTimeoutMs;
-  const signal = timeoutMs === undefined ? flowSignal : AbortSignal.any([flowSignal, AbortSignal.timeout(timeoutMs)]);
-  const context: NodeContext = { executionId: options.executionId, nodeId: node.id, input: options.input, signal, services: options.services };
-  const work = () => node.nodeType.run(inputs, context);
-  try {
-    const outputs = await untilAborted(node.nodeType.runsOutsideStep ? work() : stepRunner.run(node.id, work), signal);
-    return { ok: true, outputs: declaredOutputs(node, outputs) };
-  } catch (error) {
-    if (signal.aborted && !flowSignal.aborted) return { ok: false, error: new NodeError('Timeout', `timed out after ${timeoutMs} ms`, { cause: error }) };
-    return { ok: false, error: NodeError.from(error) };
-  }
+  const work = async (): Promise<AttemptResult> => {
+    const signal = timeoutMs === undefined ? flowSignal : AbortSignal.any([flowSignal, AbortSignal.timeout(timeoutMs)]);
+    const context: NodeContext = { executionId: options.executionId, nodeId: node.id, input: options.input, signal, services: options.services };
+    try {
+      return { ok: true, outputs: declaredOutputs(node, await untilAborted(node.nodeType.run(inputs, context), signal)) };
+    } catch (error) {
+      if (flowSignal.aborted) throw error;
+      if (signal.aborted) return { ok: false, error: new NodeError('Timeout', `timed out after ${timeoutMs} ms`).record() };
+      return { ok: false, error: NodeError.from(error).record() };
+    }
+  };
+  return untilAborted(node.nodeType.runsOutsideStep ? work() : stepRunner.run(node.id, work), flowSignal);
 }
 
 /** Keeps the outputs the node type declares; a node may leave some out (they stay unresolved). */

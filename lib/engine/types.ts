@@ -1,11 +1,15 @@
 import type { ErrorRecord } from '../errors.js';
 
 /** Event types the engine emits (the store adds `execution:created`). */
+/** How a node settled in an earlier run of the execution: its outputs, or a failure that was handled. */
+export type SettledNode = { outputs: Record<string, unknown> } | { error: ErrorRecord };
+
 export type EngineEventType =
   | 'flow:started'
   | 'node:started'
   | 'node:completed'
   | 'node:failed'
+  | 'node:retrying'
   | 'node:skipped'
   | 'flow:completed'
   | 'flow:failed'

@@ -8,7 +8,14 @@ import type {
   ExecutionStatus,
   IExecutionStore,
   NewExecution,
+  RedriveStart,
 } from './types.js';
+
+/** What `node:completed` and `node:failed` events carry. */
+interface SettledNodeEvent {
+  outputs?: Record<string, unknown>;
+  error?: ErrorRecord;
+}
 
 interface ExecutionRow {
   execution_id: string;
@@ -24,11 +31,13 @@ interface ExecutionRow {
   created_at: Date;
   started_at: Date | null;
   completed_at: Date | null;
+  redrive_count: number;
+  parent_node_id: string | null;
   created_us: string;
 }
 
 const COLUMNS = `execution_id, flow_id, flow_version, status, input, output, error, parent_execution_id,
-  root_execution_id, depth, created_at, started_at, completed_at,
+  root_execution_id, depth, created_at, started_at, completed_at, redrive_count, parent_node_id,
   (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
 
 /**
@@ -71,6 +80,10 @@ const executionSql = {
   /** Writes `flow:cancelled` for $1 if it was stopped over $2 ms ago and its history has no end. */
   closeStopped: `SELECT fireflow_execution_close_stopped($1, $2) AS closed`,
   hasEndEvent: `SELECT fireflow_execution_has_end_event($1) AS ended`,
+  /** Redrives $1 if it may be and its redrive count is still $2 (with `execution:redriven`). */
+  redrive: `SELECT ${COLUMNS} FROM fireflow_execution_redrive($1, $2)`,
+  /** The settled nodes of $1's earlier runs, and the index its events go on from. */
+  redriveStart: `SELECT node_id, type, data, next_index FROM fireflow_execution_redrive_start($1)`,
   /** Writes events $2 (a JSON array) of $1; indexes already written stay as they are. */
   appendEvents: `SELECT fireflow_execution_append_events($1, $2::jsonb)`,
   listEvents: `
@@ -106,6 +119,8 @@ function toRecord(row: ExecutionRow): ExecutionRecord {
     createdAt: row.created_at.toISOString(),
     startedAt: row.started_at?.toISOString() ?? null,
     completedAt: row.completed_at?.toISOString() ?? null,
+    redriveCount: row.redrive_count,
+    parentNodeId: row.parent_node_id,
   };
 }
 
@@ -195,6 +210,25 @@ export class PostgresExecutionStore implements IExecutionStore {
   async cancel(executionId: string, reason: string): Promise<ExecutionRecord> {
     const result = await this.pool.query<ExecutionRow>(executionSql.cancel, [executionId, cancelledError(reason)]);
     return this.updatedOrCurrent(executionId, result.rows[0]);
+  }
+
+  async redrive(executionId: string, expectedRedriveCount: number): Promise<ExecutionRecord | undefined> {
+    const result = await this.pool.query<ExecutionRow>(executionSql.redrive, [executionId, expectedRedriveCount]);
+    const row = result.rows[0];
+    return row && toRecord(row);
+  }
+
+  async redriveStart(executionId: string): Promise<RedriveStart> {
+    const result = await this.pool.query<{ node_id: string | null; type: string | null; data: SettledNodeEvent | null; next_index: number }>(
+      executionSql.redriveStart,
+      [executionId],
+    );
+    const settled: RedriveStart['settled'] = {};
+    for (const row of result.rows) {
+      if (row.node_id === null || row.data === null) continue;
+      settled[row.node_id] = row.type === 'node:completed' ? { outputs: row.data.outputs ?? {} } : { error: row.data.error as ErrorRecord };
+    }
+    return { settled, nextIndex: result.rows[0]?.next_index ?? 1 };
   }
 
   async closeStopped(executionId: string, afterMs: number): Promise<boolean> {

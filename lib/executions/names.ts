@@ -2,3 +2,10 @@
 export const DBOS_APPLICATION_NAME = 'fireflow';
 export const EXECUTION_QUEUE_NAME = 'fireflow-executions';
 export const EXECUTION_WORKFLOW_NAME = 'executeFireFlow';
+
+/**
+ * The DBOS workflow that runs an execution now: its first run has the execution's own ID, the
+ * n-th redrive `<executionId>:redrive:<n>` (a workflow runs once; a redrive is a run of its own).
+ */
+export const workflowIdOf = (execution: { executionId: string; redriveCount: number }): string =>
+  execution.redriveCount === 0 ? execution.executionId : `${execution.executionId}:redrive:${execution.redriveCount}`;

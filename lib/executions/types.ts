@@ -1,4 +1,4 @@
-import type { EngineEventType } from '../engine/types.js';
+import type { EngineEventType, SettledNode } from '../engine/types.js';
 import type { ErrorRecord } from '../errors.js';
 
 export type ExecutionStatus = 'created' | 'running' | 'completed' | 'failed' | 'stopped';
@@ -19,6 +19,10 @@ export interface ExecutionRecord {
   createdAt: string;
   startedAt: string | null;
   completedAt: string | null;
+  /** How many times it was redriven. */
+  redriveCount: number;
+  /** The parent's node that started this child; null for a root execution. */
+  parentNodeId: string | null;
 }
 
 export type ExecutionEventType = 'execution:created' | EngineEventType;
@@ -39,6 +43,12 @@ export interface NewExecution {
   input: unknown;
   idempotencyKey?: string;
   parent?: { executionId: string; rootExecutionId: string; depth: number; nodeId: string };
+}
+
+/** Where a redriven run starts: what earlier runs settled, and the index its events go on from. */
+export interface RedriveStart {
+  settled: Record<string, SettledNode>;
+  nextIndex: number;
 }
 
 export interface ExecutionPage {
@@ -75,6 +85,14 @@ export interface IExecutionStore {
    * it from the run that stops (see `closeStopped`).
    */
   cancel(executionId: string, reason: string): Promise<ExecutionRecord>;
+  /**
+   * failed | stopped (with its history closed) → `running` again, its redrive count raised,
+   * output and error cleared, with `execution:redriven`; only while the count is still
+   * `expectedRedriveCount`. Answers the record, or undefined when it may not or lost a race.
+   */
+  redrive(executionId: string, expectedRedriveCount: number): Promise<ExecutionRecord | undefined>;
+  /** What a redriven run starts from. */
+  redriveStart(executionId: string): Promise<RedriveStart>;
   /** Writes `flow:cancelled` for an execution stopped over `afterMs` ago whose run never wrote it; answers whether it did. */
   closeStopped(executionId: string, afterMs: number): Promise<boolean>;
   /** Whether the history holds its terminal event (`flow:completed`, `flow:failed` or `flow:cancelled`). */

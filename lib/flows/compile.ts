@@ -1,6 +1,6 @@
 import { ValidationError, type FieldProblem } from '../errors.js';
 import { parseInput } from '../validation.js';
-import { flowDefinitionSchema, type FlowDefinition } from './definition.js';
+import { flowDefinitionSchema, type FlowDefinition, type RetrierSpec } from './definition.js';
 import type { NodeRegistry } from './nodes/registry.js';
 import type { NodeType } from './nodes/types.js';
 import { ERROR_PORTS, isAssignable, SYSTEM_INPUTS, SYSTEM_OUTPUTS, typeOfValue, type PortSpec } from './ports.js';
@@ -27,7 +27,34 @@ export interface CompiledNode {
   incoming: Map<string, CompiledEdge[]>;
   /** Whether a failure of this node is handled (one of its error ports is wired). */
   errorHandled: boolean;
+  /** The node's retry policy with every default filled in; empty when it has none. */
+  retry: Retrier[];
 }
+
+/** One retrier of a retry policy, defaults applied. */
+export interface Retrier {
+  /** Error types it handles; `*` matches every type. */
+  on: string[];
+  /** Retries after the first attempt. */
+  maxAttempts: number;
+  /** Delay before the first retry. */
+  intervalMs: number;
+  /** Multiplier of the delay per retry. */
+  backoffRate: number;
+  /** Cap on one delay, if any. */
+  maxDelayMs: number | undefined;
+  /** `full`: each delay is drawn uniformly from [0, computed]. */
+  jitter: 'none' | 'full';
+}
+
+const retrierOf = (spec: RetrierSpec): Retrier => ({
+  on: spec.on ?? ['*'],
+  maxAttempts: spec.maxAttempts ?? 3,
+  intervalMs: spec.intervalMs ?? 1_000,
+  backoffRate: spec.backoffRate ?? 2,
+  maxDelayMs: spec.maxDelayMs,
+  jitter: spec.jitter ?? 'none',
+});
 
 /** A flow checked and ready to run: nodes in topological order. */
 export interface CompiledFlow {
@@ -73,7 +100,7 @@ export function compileFlow(input: unknown, registry: NodeRegistry): CompiledFlo
       else if (!isAssignable(typeOfValue(value), portSpec.type)) problem(`${field}.inputs.${port}`, `must be ${article(portSpec.type)}`);
     }
     for (const found of nodeType.validateStatic?.(staticInputs) ?? []) problem(`${field}.inputs.${found.port}`, found.message);
-    byId.set(spec.id, { id: spec.id, nodeType, order: -1, staticInputs, timeoutMs: spec.timeoutMs, incoming: new Map(), errorHandled: false });
+    byId.set(spec.id, { id: spec.id, nodeType, order: -1, staticInputs, timeoutMs: spec.timeoutMs, incoming: new Map(), errorHandled: false, retry: (spec.retry ?? []).map(retrierOf) });
   });
 
   const edges: CompiledEdge[] = [];

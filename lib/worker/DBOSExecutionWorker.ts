@@ -4,7 +4,7 @@ import { DBOS, DBOSClient, Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
 import { config as environmentConfig, type FireflowConfig } from '../config.js';
 import { createPool, requireDatabaseUrl, retryingTransientErrors, type Pool } from '../db.js';
 import type { StepRunner } from '../engine/types.js';
-import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME } from '../executions/names.js';
+import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, workflowIdOf } from '../executions/names.js';
 import { ExecutionService } from '../executions/run/ExecutionService.js';
 import type { ExecutionRecord, IExecutionStore } from '../executions/types.js';
 import { FlowCatalog } from '../flows/FlowCatalog.js';
@@ -61,6 +61,8 @@ export class DBOSExecutionWorker {
   private registry: WorkerRegistry | undefined;
   private executorId: string | undefined;
   private unbind: (() => void) | undefined;
+  /** The workflows running here now, by workflow ID, with the execution each runs. */
+  private readonly runningWorkflows = new Map<string, string>();
 
   constructor(
     private readonly store: IExecutionStore,
@@ -127,18 +129,25 @@ export class DBOSExecutionWorker {
       const wakeAt = await durably(() => DBOS.runStep(async () => Date.now() + ms, { name: 'sleep' }));
       await sleepFor(Math.max(0, wakeAt - Date.now()), undefined, { signal });
     };
-    const ended = await this.service.run(executionId, {
-      stepRunner,
-      sleep,
-      runChild: (child, signal) => durably(() => this.runChildWorkflow(child, signal)),
-      isOwnershipLost,
-    });
-    return { executionId, status: ended.status };
+    const workflowId = DBOS.workflowID ?? executionId;
+    this.runningWorkflows.set(workflowId, executionId);
+    try {
+      const ended = await this.service.run(executionId, {
+        stepRunner,
+        sleep,
+        runChild: (child, signal) => durably(() => this.runChildWorkflow(child, signal)),
+        isOwnershipLost,
+      });
+      return { executionId, status: ended.status };
+    } finally {
+      this.runningWorkflows.delete(workflowId);
+    }
   }
 
   private async runChildWorkflow(child: ExecutionRecord, signal: AbortSignal): Promise<ExecutionRecord> {
-    const handle = await DBOS.startWorkflow(executionWorkflow(), { workflowID: child.executionId })(child.executionId);
-    const cancelChild = () => void DBOS.cancelWorkflow(child.executionId).catch((error: unknown) => logger.warn('cancelling a child failed', { error }));
+    const workflowId = workflowIdOf(child);
+    const handle = await DBOS.startWorkflow(executionWorkflow(), { workflowID: workflowId })(child.executionId);
+    const cancelChild = () => void DBOS.cancelWorkflow(workflowId).catch((error: unknown) => logger.warn('cancelling a child failed', { error }));
     signal.addEventListener('abort', cancelChild, { once: true });
     try {
       await untilAborted(handle.getResult(), signal);
@@ -211,11 +220,14 @@ export class DBOSExecutionWorker {
 
   /** Aborts the engine of executions whose workflow was cancelled. */
   private async abortCancelled(): Promise<void> {
-    const ids = this.service.runningExecutionIds();
+    const ids = [...this.runningWorkflows.keys()];
     if (ids.length === 0 || !this.running) return;
     try {
       const cancelled = await DBOS.listWorkflows({ workflowIDs: ids, status: 'CANCELLED', loadInput: false, loadOutput: false });
-      for (const workflow of cancelled) this.service.abort(workflow.workflowID, 'cancelled');
+      for (const workflow of cancelled) {
+        const executionId = this.runningWorkflows.get(workflow.workflowID);
+        if (executionId !== undefined) this.service.abort(executionId, 'cancelled');
+      }
     } catch (error) {
       logger.warn('checking for cancelled executions failed', { error });
     }

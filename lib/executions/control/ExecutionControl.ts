@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NotFoundError } from '../../errors.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
 import type { FlowCatalog } from '../../flows/FlowCatalog.js';
 import type { FlowSummary, StoredFlow } from '../../flows/PostgresFlowStore.js';
 import { ENDED_STATUSES, type ExecutionEvent, type ExecutionPage, type ExecutionRecord, type IExecutionStore } from '../types.js';
@@ -38,6 +38,8 @@ export interface EventsPage {
 export const pollDelayMs = (waitedMs: number): number => Math.min(1_000, Math.max(50, Math.round(waitedMs / 10)));
 
 const EVENTS_PAGE = 1_000;
+/** How many times one execution may be redriven. */
+export const MAX_REDRIVES = 1_000;
 const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['flow:completed', 'flow:failed', 'flow:cancelled']);
 /**
  * A stopped execution's run writes its `flow:cancelled` within about a second. When none has come
@@ -85,7 +87,7 @@ export class ExecutionControl {
     });
     // Enqueuing again is harmless (the workflow ID is the execution ID), so a retried request
     // that finds its execution still `created` makes sure it is queued.
-    if (started.execution.status === 'created') await this.queue.enqueue(started.execution.executionId);
+    if (started.execution.status === 'created') await this.queue.enqueue(started.execution);
     const execution = command.waitMs > 0 ? await this.waitForEnd(started.execution.executionId, command.waitMs) : started.execution;
     return { execution, created: started.created };
   }
@@ -124,8 +126,33 @@ export class ExecutionControl {
   async cancel(executionId: string, reason = 'cancelled'): Promise<ExecutionRecord> {
     const execution = await this.get(executionId);
     if (isEnded(execution)) return execution;
-    await this.queue.cancel(executionId);
+    await this.queue.cancel(execution);
     return this.store.cancel(executionId, reason);
+  }
+
+  /**
+   * Runs a failed or stopped root execution again from where it ended, under the same id: nodes
+   * that completed keep their outputs and do not run again. Waits up to `waitMs` for its end.
+   * ConflictError for any other status, for a child (redrive its root), past MAX_REDRIVES, and
+   * for the loser of two redrives at once.
+   */
+  async redrive(executionId: string, waitMs: number): Promise<ExecutionRecord> {
+    const execution = await this.get(executionId);
+    if (execution.parentExecutionId !== null) {
+      throw new ConflictError(`execution ${executionId} is a child execution: redrive its root, ${execution.rootExecutionId}`);
+    }
+    if (execution.status === 'running' && execution.redriveCount > 0) {
+      // A redrive whose caller died before it queued the run: queuing it again is harmless.
+      await this.queue.enqueue(execution);
+    }
+    if (execution.status !== 'failed' && execution.status !== 'stopped') {
+      throw new ConflictError(`execution ${executionId} is ${execution.status}: only a failed or stopped execution can be redriven`);
+    }
+    if (execution.redriveCount >= MAX_REDRIVES) throw new ConflictError(`execution ${executionId} was redriven ${MAX_REDRIVES} times already`);
+    const redriven = await this.store.redrive(executionId, execution.redriveCount);
+    if (!redriven) throw new ConflictError(`execution ${executionId} changed meanwhile (another redrive, or it is still stopping): read it and try again`);
+    await this.queue.enqueue(redriven);
+    return waitMs > 0 ? this.waitForEnd(executionId, waitMs) : redriven;
   }
 
   /** The record once it has ended, or as it stands when `waitMs` has passed. */

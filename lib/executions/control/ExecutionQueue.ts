@@ -1,6 +1,10 @@
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { createPool, type Pool } from '../../db.js';
-import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME } from '../names.js';
+import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME, workflowIdOf } from '../names.js';
+import type { ExecutionRecord } from '../types.js';
+
+/** Which run of an execution: its id and how many times it was redriven. */
+type ExecutionRun = Pick<ExecutionRecord, 'executionId' | 'redriveCount'>;
 
 export interface ExecutionQueueOptions {
   databaseUrl: string;
@@ -14,7 +18,7 @@ export interface ExecutionQueueOptions {
 
 /**
  * Hands executions to the workers through a DBOSClient: what Lambdas use, since they never run
- * flows themselves. The workflow ID is the execution ID, so enqueuing twice runs once.
+ * flows themselves. Each run of an execution is a workflow of its own ID, so enqueuing twice runs once.
  */
 export class ExecutionQueue {
   private constructor(
@@ -40,16 +44,17 @@ export class ExecutionQueue {
     }
   }
 
-  async enqueue(executionId: string): Promise<void> {
+  /** Queues the execution's current run (its first, or its latest redrive): queuing it again is harmless. */
+  async enqueue(execution: ExecutionRun): Promise<void> {
     await this.client.enqueue(
-      { queueName: EXECUTION_QUEUE_NAME, workflowName: EXECUTION_WORKFLOW_NAME, workflowID: executionId, appVersion: this.appVersion },
-      executionId,
+      { queueName: EXECUTION_QUEUE_NAME, workflowName: EXECUTION_WORKFLOW_NAME, workflowID: workflowIdOf(execution), appVersion: this.appVersion },
+      execution.executionId,
     );
   }
 
-  /** Cancels the execution's workflow: dropped from the queue, or stopped by its worker within about a second. */
-  async cancel(executionId: string): Promise<void> {
-    await this.client.cancelWorkflow(executionId);
+  /** Cancels the execution's current run: dropped from the queue, or stopped by its worker within about a second. */
+  async cancel(execution: ExecutionRun): Promise<void> {
+    await this.client.cancelWorkflow(workflowIdOf(execution));
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,12 @@ export const startExecutionSchema = (maxWaitMs: number) =>
 
 export const executionRefSchema = z.object({ executionId: executionIdSchema }, { error: 'must be a JSON object' });
 
+export const redriveExecutionSchema = (maxWaitMs: number) =>
+  z.object({ executionId: executionIdSchema, waitMs: z._default(integerInRange(0, maxWaitMs), 0) }, { error: 'must be a JSON object' });
+
+/** The body of `POST /executions/{id}/redrive`: nothing yet, but an object. */
+export const redriveBodySchema = z.object({}, { error: 'must be a JSON object' });
+
 export const cancelExecutionSchema = z.object(
   { executionId: executionIdSchema, reason: z.optional(z.string({ error: 'must be a string' }).check(z.maxLength(1_000, { error: 'must be at most 1000 characters' }))) },
   { error: 'must be a JSON object' },
@@ -37,7 +43,8 @@ const queryInteger = (min: number, max: number, fallback: number) =>
     z.number().check(z.minimum(min, { error: `must be at least ${min}` }), z.maximum(max, { error: `must be at most ${max}` })),
   );
 
-export const startQuerySchema = z.object({ waitMs: queryInteger(0, HTTP_WAIT_MAX_MS, 0) });
+/** `?waitMs=` of the routes that may wait for an execution's end (start, redrive). */
+export const waitQuerySchema = z.object({ waitMs: queryInteger(0, HTTP_WAIT_MAX_MS, 0) });
 
 export const startBodySchema = z.object(
   { input: z.optional(z.unknown()), idempotencyKey: z.optional(idempotencyKeySchema) },

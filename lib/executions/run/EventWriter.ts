@@ -16,16 +16,17 @@ const EVENT_BATCH_MS = 100;
  * numbers its events alike and rewrites nothing.
  */
 export class EventWriter {
-  private nextIndex = 1;
   private queued: ExecutionEvent[] = [];
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
   private stopped = false;
 
+  /** `nextIndex`: where this run's events start (after `execution:created`, or after a redrive's history). */
   constructor(
     private readonly store: IExecutionStore,
     private readonly executionId: string,
+    private nextIndex = 1,
   ) {}
 
   /** Numbers the event now (so order is call order) and queues it for the next batch. */

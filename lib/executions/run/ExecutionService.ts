@@ -66,11 +66,15 @@ export class ExecutionService {
     const { store } = this.options;
     const execution = await store.markRunning(executionId);
     if (execution.status !== 'running') return execution;
+    const stepRunner = options.stepRunner ?? directStepRunner;
+    // A redriven run starts from what earlier runs settled, read once as a step: a replay of this
+    // run must start from the same place, not from what this run has added since.
+    const redriveStart = execution.redriveCount === 0 ? undefined : await stepRunner.run('redrive-start', () => store.redriveStart(executionId));
     const controller = new AbortController();
     const stopOnCaller = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', stopOnCaller, { once: true });
     this.running.set(executionId, controller);
-    const events = new EventWriter(store, executionId);
+    const events = new EventWriter(store, executionId, redriveStart?.nextIndex);
     let ownershipLost: unknown;
     /** Runs durable work; if it reports lost ownership, this run stops writing and winds down. */
     const guard = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -85,7 +89,6 @@ export class ExecutionService {
         throw error;
       }
     };
-    const stepRunner = options.stepRunner ?? directStepRunner;
     const sleep = options.sleep ?? sleepUnlessAborted;
     const runChild = options.runChild ?? ((child, signal) => this.run(child.executionId, { ...options, signal }));
     try {
@@ -103,8 +106,9 @@ export class ExecutionService {
         ...(this.options.maxParallel === undefined ? {} : { maxParallel: this.options.maxParallel }),
         ...(this.options.nodeTimeoutMs === undefined ? {} : { nodeTimeoutMs: this.options.nodeTimeoutMs }),
         ...(this.options.flowTimeoutMs === undefined ? {} : { flowTimeoutMs: this.options.flowTimeoutMs }),
-        // Set once, by the first run: a run resuming this execution elsewhere keeps its deadline.
+        // Set by the first run (or the redrive): a run resuming this one elsewhere keeps its deadline.
         ...(execution.startedAt === null ? {} : { startedAt: Date.parse(execution.startedAt) }),
+        ...(redriveStart ? { settled: redriveStart.settled } : {}),
       });
       if (ownershipLost !== undefined) throw ownershipLost;
       return await store.markEnded(executionId, outcomeToEnd(outcome), await events.drain());
@@ -124,6 +128,23 @@ export class ExecutionService {
   /** The executions running in this process now. */
   runningExecutionIds(): string[] {
     return [...this.running.keys()];
+  }
+
+  /**
+   * A child that ended unsuccessfully before this run of its parent began (the parent is being
+   * redriven) is redriven too, and run again; any other ended child is answered as it is.
+   */
+  private async redriveStaleChild(
+    child: ExecutionRecord,
+    parent: ExecutionRecord,
+    runChild: NonNullable<RunOptions['runChild']>,
+    signal: AbortSignal,
+  ): Promise<ExecutionRecord> {
+    const endedBeforeThisRun = child.completedAt !== null && parent.startedAt !== null && Date.parse(child.completedAt) < Date.parse(parent.startedAt);
+    if (child.status === 'completed' || !endedBeforeThisRun) return child;
+    const redriven = await this.options.store.redrive(child.executionId, child.redriveCount);
+    if (!redriven) throw new NodeError('SubflowFailed', `child execution ${child.executionId} could not be redriven`, { details: { executionId: child.executionId, error: child.error } });
+    return runChild(redriven, signal);
   }
 
   private lambda(): Promise<LambdaClient> {
@@ -158,7 +179,7 @@ export class ExecutionService {
           idempotencyKey: `subflow:${execution.executionId}:${caller.nodeId}`,
           parent: { executionId: execution.executionId, rootExecutionId: execution.rootExecutionId, depth: execution.depth, nodeId: caller.nodeId },
         });
-        const ended = ENDED_STATUSES.includes(child.status) ? child : await durable.runChild(child, caller.signal);
+        const ended = ENDED_STATUSES.includes(child.status) ? await this.redriveStaleChild(child, execution, durable.runChild, caller.signal) : await durable.runChild(child, caller.signal);
         if (ended.status === 'completed') return ended.output;
         throw new NodeError('SubflowFailed', `subflow ${flowId} (${ended.executionId}) ${ended.status}: ${ended.error?.message ?? 'no output'}`, {
           details: { executionId: ended.executionId, error: ended.error },

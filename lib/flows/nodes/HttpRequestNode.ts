@@ -2,6 +2,23 @@ import { NodeError } from '../../errors.js';
 import type { NodeType } from './types.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+/** How much of a failing answer's body an HttpError carries. */
+const ERROR_BODY_BYTES = 4_096;
+const STATUS_CLASS = /^[1-5]xx$/;
+
+/** A `failOnStatus` entry: a status code (100…599) or a class such as `"5xx"`. */
+const isStatusPattern = (entry: unknown): boolean =>
+  (typeof entry === 'number' && Number.isInteger(entry) && entry >= 100 && entry <= 599) || (typeof entry === 'string' && STATUS_CLASS.test(entry));
+
+const statusMatches = (patterns: unknown[], status: number): boolean =>
+  patterns.some((pattern) => pattern === status || pattern === `${Math.floor(status / 100)}xx`);
+
+/** The first ERROR_BODY_BYTES of `text`, cut on a character boundary. */
+function leadingBytes(text: string): { body: string; truncated: boolean } {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.byteLength <= ERROR_BODY_BYTES) return { body: text, truncated: false };
+  return { body: new TextDecoder().decode(bytes.subarray(0, ERROR_BODY_BYTES)).replace(/\uFFFD$/, ''), truncated: true };
+}
 
 function urlProblem(url: string): string | undefined {
   try {
@@ -13,9 +30,10 @@ function urlProblem(url: string): string | undefined {
 }
 
 /**
- * Outbound HTTP. Any answer, 4xx and 5xx included, resolves `status`, `headers` and `body` (JSON
- * when the answer says so, else text), so the flow decides with a BranchNode; only a request
- * that gets no answer fails the node, with a `NetworkError`.
+ * Outbound HTTP. An answer resolves `status`, `headers` and `body` (JSON when the answer says
+ * so, else text), so the flow decides with a BranchNode, unless its status matches
+ * `failOnStatus`: then the node fails with an `HttpError` (retry policies match it). A request
+ * that gets no answer fails with a `NetworkError`.
  */
 export const HttpRequestNode: NodeType = {
   type: 'HttpRequestNode',
@@ -25,6 +43,7 @@ export const HttpRequestNode: NodeType = {
     method: { type: 'string', default: 'GET' },
     headers: { type: 'object', default: {} },
     body: { type: 'any', default: null },
+    failOnStatus: { type: 'array', default: [] },
   },
   outputs: { status: { type: 'number' }, headers: { type: 'object' }, body: { type: 'any' } },
   validateStatic(inputs) {
@@ -36,13 +55,23 @@ export const HttpRequestNode: NodeType = {
     if (typeof inputs.method === 'string' && !METHODS.has(inputs.method.toUpperCase())) {
       problems.push({ port: 'method', message: `must be one of ${[...METHODS].join(', ')}` });
     }
+    if (Array.isArray(inputs.failOnStatus)) {
+      inputs.failOnStatus.forEach((entry, index) => {
+        if (!isStatusPattern(entry)) problems.push({ port: `failOnStatus[${index}]`, message: 'must be a status code from 100 to 599 or a class such as "5xx"' });
+      });
+    }
     return problems;
   },
   async run(inputs, context) {
     const url = String(inputs.url);
     const method = String(inputs.method).toUpperCase();
-    const problem = urlProblem(url) ?? (METHODS.has(method) ? undefined : `method ${method} is not supported`);
-    if (problem) throw new NodeError('InvalidInput', `url ${url}: ${problem}`);
+    const failOnStatus = inputs.failOnStatus as unknown[];
+    const urlIssue = urlProblem(url);
+    const problem =
+      (urlIssue && `url ${url}: ${urlIssue}`) ??
+      (METHODS.has(method) ? undefined : `method ${method} is not supported`) ??
+      (failOnStatus.every(isStatusPattern) ? undefined : 'failOnStatus must hold status codes and classes such as "5xx"');
+    if (problem) throw new NodeError('InvalidInput', problem);
     const headers = new Headers(inputs.headers as Record<string, string>);
     let body: string | undefined;
     if (inputs.body !== null && inputs.body !== undefined && method !== 'GET' && method !== 'HEAD') {
@@ -57,6 +86,9 @@ export const HttpRequestNode: NodeType = {
       throw new NodeError('NetworkError', `${method} ${url} failed: ${(error as Error).message}`, { cause: error });
     }
     const text = await response.text();
+    if (statusMatches(failOnStatus, response.status)) {
+      throw new NodeError('HttpError', `${method} ${url} answered ${response.status}`, { details: { status: response.status, ...leadingBytes(text) } });
+    }
     const isJson = /\bjson\b/i.test(response.headers.get('content-type') ?? '');
     let parsed: unknown = text;
     if (isJson && text !== '') {
