@@ -6,6 +6,7 @@ import { benchEngine } from './engine.js';
 import { benchExecutions } from './executions.js';
 import { benchLambda } from './lambda.js';
 import { benchLocks } from './locks.js';
+import { benchRedrive, benchRetries } from './resilience.js';
 import { machineDescription, printTable, type Metric } from './support.js';
 
 // `npm run bench [-- <part>...]`: runs the parts of SPEC §9 on a fresh embedded PostgreSQL
@@ -16,6 +17,8 @@ const parts: Record<string, (databaseUrl: string) => Promise<Metric[]>> = {
   engine: benchEngine,
   executions: benchExecutions,
   lambda: benchLambda,
+  retries: benchRetries,
+  redrive: benchRedrive,
 };
 const notBuiltYet: string[] = [];
 

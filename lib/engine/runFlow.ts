@@ -39,7 +39,7 @@ type Resolved = Map<string, unknown>;
 type Readiness = { kind: 'wait' } | { kind: 'skip'; reason: string } | { kind: 'ready'; inputs: Record<string, unknown> };
 
 /** One attempt's outcome: plain data, so that a step can checkpoint it. */
-type AttemptResult = { ok: true; outputs: NodeOutputs } | { ok: false; error: ErrorRecord };
+type AttemptResult = { ok: true; outputs: NodeOutputs } | { ok: false; error: ErrorRecord; failedAt?: number };
 type NodeResult = AttemptResult & { attempts: number };
 
 class FlowAborted extends Error {}
@@ -219,7 +219,8 @@ async function runNode(
       retriesUsed[index] = (retriesUsed[index] as number) + 1;
       const delayMs = retryDelayMs(retrier, retriesUsed[index] as number, `${options.executionId}:${node.id}:${attempt}`);
       await options.emit({ type: 'node:retrying', nodeId: node.id, data: { attempt, error: result.error, delayMs } });
-      await options.services.sleep(delayMs, flowSignal);
+      // The delay counts from the failure, not from after its checkpoint.
+      await options.services.sleep(Math.max(0, (result.failedAt ?? Date.now()) + delayMs - Date.now()), flowSignal);
     } catch (error) {
       // Cancelled or timed out as a whole: the wave ends the flow and this result is never used.
       // Anything else went wrong in the step machinery, not in the node: the node fails with it.
@@ -248,8 +249,8 @@ async function attemptNode(
       return { ok: true, outputs: declaredOutputs(node, await untilAborted(node.nodeType.run(inputs, context), signal)) };
     } catch (error) {
       if (flowSignal.aborted) throw error;
-      if (signal.aborted) return { ok: false, error: new NodeError('Timeout', `timed out after ${timeoutMs} ms`).record() };
-      return { ok: false, error: NodeError.from(error).record() };
+      if (signal.aborted) return { ok: false, error: new NodeError('Timeout', `timed out after ${timeoutMs} ms`).record(), failedAt: Date.now() };
+      return { ok: false, error: NodeError.from(error).record(), failedAt: Date.now() };
     }
   };
   return untilAborted(node.nodeType.runsOutsideStep ? work() : stepRunner.run(node.id, work), flowSignal);
