@@ -139,6 +139,34 @@ describe('redrive', () => {
     expect((await api('GET', `/executions/${completed.executionId}`)).body).toEqual(completed);
   });
 
+  it('redrives a stopped execution from the node it was stopped in', async () => {
+    const flowId = uniqueFlowId('redrive-stopped');
+    const sideEffect = `/${flowId}/a`;
+    await kit.flows.save(flowId, {
+      nodes: [
+        { id: 'a', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${sideEffect}`, method: 'POST' } },
+        { id: 'nap', type: 'SleepNode', inputs: { ms: 1_500 } },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [
+        { from: 'a.__success', to: 'nap.__execute' },
+        { from: 'nap.__success', to: 'out.value' },
+      ],
+    });
+    const { body } = await api('POST', `/flows/${flowId}/executions`, { json: {} });
+    let after = -1;
+    for (let napping = false; !napping; ) {
+      const page = await api('GET', `/executions/${body.executionId}/events?after=${after}&waitMs=5000`);
+      napping = page.body.events.some((event: { type: string; nodeId?: string }) => event.type === 'node:started' && event.nodeId === 'nap');
+      after = page.body.nextAfter;
+    }
+    await api('POST', `/executions/${body.executionId}/cancel`, { json: { reason: 'pause' } });
+    for (let done = false; !done; ) done = (await api('GET', `/executions/${body.executionId}/events?after=-1&waitMs=5000`)).body.done;
+    const redriven = await api('POST', `/executions/${body.executionId}/redrive?waitMs=20000`, { json: {} });
+    expect(redriven.body).toMatchObject({ status: 'completed', output: true, redriveCount: 1, error: null });
+    expect(sideEffects.get(sideEffect)).toBe(1);
+  });
+
   it('redrives the failed child of a SubflowNode instead of starting a new one; a child itself is redriven through its root', async () => {
     const child = await flakyFlow('redrive-child');
     const parentId = uniqueFlowId('redrive-parent');
