@@ -6,6 +6,8 @@ import {
   flowRefSchema,
   listQuerySchema,
   redriveBodySchema,
+  signalBodySchema,
+  signalRefSchema,
   startBodySchema,
   waitQuerySchema,
 } from '../lib/executions/control/schemas.js';
@@ -59,4 +61,11 @@ export const redriveExecution = httpHandler(async ({ path, query, body }) => {
   return isEnded(execution) && waitMs > 0
     ? { body: execution }
     : { statusCode: 202, body: { executionId: execution.executionId, status: execution.status } };
+});
+
+/** POST /executions/{executionId}/signals/{signal} {payload?, signalId?} → 202 {accepted: true} */
+export const sendSignal = httpHandler(async ({ path, body }) => {
+  const { executionId, signal } = parseInput(signalRefSchema, path);
+  const request = parseInput(signalBodySchema, objectBody(body));
+  return { statusCode: 202, body: await (await lambdaExecutions()).sendSignal(executionId, signal, request) };
 });

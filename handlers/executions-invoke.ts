@@ -1,6 +1,6 @@
 import { startAnswer } from '../lib/executions/control/ExecutionControl.js';
 import { INVOKE_WAIT_MAX_MS } from '../lib/executions/control/limits.js';
-import { cancelExecutionSchema, executionRefSchema, redriveExecutionSchema, startExecutionSchema } from '../lib/executions/control/schemas.js';
+import { cancelExecutionSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema } from '../lib/executions/control/schemas.js';
 import { lambdaExecutions } from '../lib/lambda/executions.js';
 import { invokeHandler } from '../lib/lambda/handlers.js';
 import { parseInput } from '../lib/validation.js';
@@ -31,4 +31,10 @@ export const cancelExecution = invokeHandler(async (payload) => {
 export const redriveExecution = invokeHandler(async (payload) => {
   const { executionId, waitMs } = parseInput(redriveOverInvoke, payload);
   return (await lambdaExecutions()).redrive(executionId, waitMs);
+});
+
+/** sendSignal: {executionId, signal, payload?, signalId?} → {accepted: true} */
+export const sendSignal = invokeHandler(async (payload) => {
+  const { executionId, signal, ...request } = parseInput(sendSignalSchema, payload);
+  return (await lambdaExecutions()).sendSignal(executionId, signal, request);
 });

@@ -34,6 +34,7 @@ describe('HTTP routes never answer bad input with a 5xx', () => {
     ['start execution', 'POST', `/flows/${missingFlow}/executions`],
     ['cancel execution', 'POST', '/executions/fuzz-missing-execution/cancel'],
     ['redrive execution', 'POST', '/executions/fuzz-missing-execution/redrive'],
+    ['send signal', 'POST', '/executions/fuzz-missing-execution/signals/go'],
   ];
   it.each(routes)('%s, with any JSON body', async (_label, method, path) => {
     await fc.assert(
@@ -65,7 +66,7 @@ describe('HTTP routes never answer bad input with a 5xx', () => {
 });
 
 describe('direct-invoke functions fail bad input with a typed error', () => {
-  const functions = ['acquireLock', 'releaseLock', 'extendLock', 'startExecution', 'getExecution', 'cancelExecution', 'redriveExecution', 'scheduledTrigger'];
+  const functions = ['acquireLock', 'releaseLock', 'extendLock', 'startExecution', 'getExecution', 'cancelExecution', 'redriveExecution', 'sendSignal', 'scheduledTrigger'];
   it.each(functions)('%s, with any JSON payload', async (fn) => {
     await fc.assert(
       fc.asyncProperty(anyJson, async (payload) => {

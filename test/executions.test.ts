@@ -229,12 +229,12 @@ describe('flows and executions in the store', () => {
     const running = kit.service.run(sleeping.executionId);
     while (!kit.service.runningExecutionIds().includes(sleeping.executionId)) await new Promise((resolve) => setTimeout(resolve, 10));
     await kit.store.cancel(sleeping.executionId, 'operator said stop');
-    expect(await kit.store.hasEndEvent(sleeping.executionId)).toBe(false);
+    expect(await kit.store.historyClosed(sleeping.executionId)).toBe(false);
     expect(kit.service.abort(sleeping.executionId, 'operator said stop')).toBe(true);
     expect(await running).toMatchObject({ status: 'stopped', error: { type: 'Cancelled', message: 'operator said stop' } });
     const trail = eventTrail(await kit.store.listEvents(sleeping.executionId, -1, 100));
     expect(trail.at(-1)).toBe('flow:cancelled');
-    expect(await kit.store.hasEndEvent(sleeping.executionId)).toBe(true);
+    expect(await kit.store.historyClosed(sleeping.executionId)).toBe(true);
   });
 });
 

@@ -139,7 +139,7 @@ describe('redrive', () => {
     expect((await api('GET', `/executions/${completed.executionId}`)).body).toEqual(completed);
   });
 
-  it('redrives a stopped execution from the node it was stopped in', async () => {
+  it('redrives a stopped execution from the node it was stopped in, also when a redrive itself was stopped', async () => {
     const flowId = uniqueFlowId('redrive-stopped');
     const sideEffect = `/${flowId}/a`;
     await kit.flows.save(flowId, {
@@ -154,16 +154,33 @@ describe('redrive', () => {
       ],
     });
     const { body } = await api('POST', `/flows/${flowId}/executions`, { json: {} });
-    let after = -1;
-    for (let napping = false; !napping; ) {
-      const page = await api('GET', `/executions/${body.executionId}/events?after=${after}&waitMs=5000`);
-      napping = page.body.events.some((event: { type: string; nodeId?: string }) => event.type === 'node:started' && event.nodeId === 'nap');
-      after = page.body.nextAfter;
-    }
-    await api('POST', `/executions/${body.executionId}/cancel`, { json: { reason: 'pause' } });
-    for (let done = false; !done; ) done = (await api('GET', `/executions/${body.executionId}/events?after=-1&waitMs=5000`)).body.done;
-    const redriven = await api('POST', `/executions/${body.executionId}/redrive?waitMs=20000`, { json: {} });
-    expect(redriven.body).toMatchObject({ status: 'completed', output: true, redriveCount: 1, error: null });
+    const executionId = body.executionId as string;
+    type Event = { index: number; type: string; nodeId?: string };
+    const history = async (): Promise<{ events: Event[]; done: boolean }> => (await api('GET', `/executions/${executionId}/events?after=-1&waitMs=2000`)).body;
+    /** Cancels once the current run has started `nap`, then follows the events until done. */
+    const stopDuringNap = async () => {
+      for (;;) {
+        const { events } = await history();
+        const runStart = events.findLastIndex((event) => event.type === 'execution:redriven');
+        if (events.slice(runStart + 1).some((event) => event.type === 'node:started' && event.nodeId === 'nap')) break;
+      }
+      await api('POST', `/executions/${executionId}/cancel`, { json: { reason: 'pause' } });
+      for (;;) {
+        const page = await history();
+        if (page.done) return page.events;
+      }
+    };
+
+    await stopDuringNap();
+    expect((await api('POST', `/executions/${executionId}/redrive`, { json: {} })).status).toBe(202);
+    const events = await stopDuringNap();
+    expect(events.at(-1)?.type).toBe('flow:cancelled');
+    const afterRedrive = events.slice(events.findIndex((event) => event.type === 'execution:redriven'));
+    expect(afterRedrive.filter((event) => event.type.startsWith('flow:') && event.type !== 'flow:started').map((event) => event.type)).toEqual(['flow:cancelled']);
+    expect(events.map((event) => event.index)).toEqual(events.map((_, index) => index));
+
+    const redriven = await api('POST', `/executions/${executionId}/redrive?waitMs=20000`, { json: {} });
+    expect(redriven.body).toMatchObject({ status: 'completed', output: true, redriveCount: 2, error: null });
     expect(sideEffects.get(sideEffect)).toBe(1);
   });
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkerProcess, type WorkerProcess } from '../devtools/processes.js';
 import type { ExecutionRecord } from '../lib/executions/types.js';
+import { ExecutionControl } from '../lib/executions/control/ExecutionControl.js';
 import { ExecutionQueue } from '../lib/executions/control/ExecutionQueue.js';
 import { doublingFlow, subflowCallerFlow } from './support/fixtures.js';
 import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
@@ -158,6 +159,31 @@ describe('DBOSExecutionWorker in its own process', () => {
     expect((secondCall as number) - (firstCall as number)).toBeGreaterThanOrEqual(4_900);
     const events = await kit.store.listEvents(executionId, -1, 1_000);
     expect(events.filter((event) => event.type === 'node:retrying')).toHaveLength(1);
+    expect(events.map((event) => event.index)).toEqual(events.map((_, index) => index));
+  });
+
+  it('keeps a signal wait across a kill -9: a signal sent while no worker runs completes it after the restart', async () => {
+    const id = `w-signal-${Date.now()}`;
+    const first = worker(id);
+    await first.ready;
+    const flowId = uniqueFlowId('signal-crash');
+    await kit.flows.save(flowId, {
+      nodes: [
+        { id: 'wait', type: 'WaitForSignalNode', inputs: { signal: 'go', timeoutMs: 600_000 } },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [{ from: 'wait.payload', to: 'out.value' }],
+    });
+    const executionId = await enqueue(flowId);
+    await reached(executionId, 'node:waiting', 'wait');
+    await first.stop('SIGKILL');
+    const control = new ExecutionControl(kit.flows, kit.store, queue);
+    expect(await control.sendSignal(executionId, 'go', { payload: { approved: true }, signalId: 'once' })).toEqual({ accepted: true });
+    await control.sendSignal(executionId, 'go', { payload: { approved: false }, signalId: 'once' });
+    await worker(id).ready;
+    expect(await ended(executionId)).toMatchObject({ status: 'completed', output: { approved: true } });
+    const events = await kit.store.listEvents(executionId, -1, 1_000);
+    expect(events.filter((event) => event.type === 'node:waiting')).toHaveLength(1);
     expect(events.map((event) => event.index)).toEqual(events.map((_, index) => index));
   });
 

@@ -38,6 +38,11 @@ export class FireflowClient {
     return invokeFireflow(this.lambda, `${this.prefix}getExecution`, { executionId });
   }
 
+  /** Sends a signal to an execution; a WaitForSignalNode waiting for `signal` takes it. */
+  sendSignal(executionId: string, signal: string, options: { payload?: unknown; signalId?: string } = {}): Promise<{ accepted: true }> {
+    return invokeFireflow(this.lambda, `${this.prefix}sendSignal`, { executionId, signal, ...options });
+  }
+
   /** Runs a failed or stopped execution again from where it ended; answers the record at once. */
   redriveExecution(executionId: string): Promise<ExecutionRecord> {
     return invokeFireflow(this.lambda, `${this.prefix}redriveExecution`, { executionId, waitMs: 0 });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Retrier } from '../flows/compile.js';
 
-/** The longest one delay may be, whatever the policy computes: as long as a SleepNode may sleep. */
-const MAX_DELAY_MS = 31 * 24 * 60 * 60 * 1000;
+/** The longest one computed delay may be without `maxDelayMs`: as long as a SleepNode may sleep. */
+const LONGEST_DELAY_MS = 31 * 24 * 60 * 60 * 1000;
 
 /** The index of the first retrier whose `on` names `type` (or `*`), or -1. */
 export const matchingRetrier = (retriers: readonly Retrier[], type: string): number =>
@@ -15,7 +15,7 @@ export const matchingRetrier = (retriers: readonly Retrier[], type: string): num
  */
 export function retryDelayMs(retrier: Retrier, retryNumber: number, jitterKey: string): number {
   const computed = retrier.intervalMs * retrier.backoffRate ** (retryNumber - 1);
-  const capped = Math.round(Math.min(computed, retrier.maxDelayMs ?? MAX_DELAY_MS, MAX_DELAY_MS));
+  const capped = Math.round(Math.min(computed, retrier.maxDelayMs ?? LONGEST_DELAY_MS));
   if (retrier.jitter === 'none') return capped;
   const draw = createHash('sha256').update(jitterKey).digest().readUIntBE(0, 6) / 2 ** 48;
   return Math.floor(draw * (capped + 1));

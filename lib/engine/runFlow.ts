@@ -123,7 +123,8 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
     const results = new Array<NodeResult>(wave.length);
     let next = 0;
     const lane = async () => {
-      while (next < wave.length) {
+      // Once the flow is stopped, no further node of the wave starts.
+      while (next < wave.length && !controller.signal.aborted) {
         const index = next++;
         const { node, inputs } = wave[index] as (typeof wave)[number];
         await options.emit({ type: 'node:started', nodeId: node.id });
@@ -133,7 +134,15 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
     await Promise.all(Array.from({ length: Math.min(maxParallel, wave.length) }, lane));
 
     const stoppedDuringWave = aborted();
-    if (stoppedDuringWave) return finish(stoppedDuringWave);
+    if (stoppedDuringWave) {
+      // Nodes of the wave that completed before the stop are recorded as completed, so that a
+      // redrive keeps their outputs instead of running them (and their side effects) again.
+      for (const [index, { node }] of wave.entries()) {
+        const result = results[index];
+        if (result?.ok && node.id !== flow.outputNodeId) await options.emit({ type: 'node:completed', nodeId: node.id, data: { outputs: result.outputs } });
+      }
+      return finish(stoppedDuringWave);
+    }
 
     let unhandled: ErrorRecord | undefined;
     for (const [index, { node, inputs }] of wave.entries()) {
@@ -211,7 +220,7 @@ async function runNode(
   const retriesUsed = node.retry.map(() => 0);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const result = await attemptNode(node, inputs, options, stepRunner, flowSignal);
+      const result = await attemptNode(node, inputs, attempt, options, stepRunner, flowSignal);
       if (result.ok) return { ...result, attempts: attempt };
       const index = matchingRetrier(node.retry, result.error.type);
       const retrier = node.retry[index];
@@ -237,6 +246,7 @@ async function runNode(
 async function attemptNode(
   node: CompiledNode,
   inputs: Record<string, unknown>,
+  attempt: number,
   options: RunFlowOptions,
   stepRunner: StepRunner,
   flowSignal: AbortSignal,
@@ -244,7 +254,15 @@ async function attemptNode(
   const timeoutMs = node.timeoutMs ?? options.nodeTimeoutMs;
   const work = async (): Promise<AttemptResult> => {
     const signal = timeoutMs === undefined ? flowSignal : AbortSignal.any([flowSignal, AbortSignal.timeout(timeoutMs)]);
-    const context: NodeContext = { executionId: options.executionId, nodeId: node.id, input: options.input, signal, services: options.services };
+    const context: NodeContext = {
+      executionId: options.executionId,
+      nodeId: node.id,
+      attempt,
+      input: options.input,
+      signal,
+      services: options.services,
+      report: async (event) => options.emit({ ...event, nodeId: node.id }),
+    };
     try {
       return { ok: true, outputs: declaredOutputs(node, await untilAborted(node.nodeType.run(inputs, context), signal)) };
     } catch (error) {

@@ -1,15 +1,17 @@
 import type { ErrorRecord } from '../errors.js';
 
-/** Event types the engine emits (the store adds `execution:created`). */
 /** How a node settled in an earlier run of the execution: its outputs, or a failure that was handled. */
 export type SettledNode = { outputs: Record<string, unknown> } | { error: ErrorRecord };
 
+/** Event types the engine and nodes emit (the store adds `execution:created` and `execution:redriven`). */
 export type EngineEventType =
   | 'flow:started'
   | 'node:started'
   | 'node:completed'
   | 'node:failed'
   | 'node:retrying'
+  | 'node:waiting'
+  | 'node:progress'
   | 'node:skipped'
   | 'flow:completed'
   | 'flow:failed'

@@ -5,6 +5,7 @@ import type {
   ExecutionEvent,
   ExecutionPage,
   ExecutionRecord,
+  ExecutionRun,
   ExecutionStatus,
   IExecutionStore,
   NewExecution,
@@ -74,18 +75,18 @@ const executionSql = {
   /** Sets $1 running if it is `created`; no row otherwise. */
   markRunning: `SELECT ${COLUMNS} FROM fireflow_execution_start($1)`,
   /** Ends $1 (status $2, output $3, error $4) if it has not ended, and writes its last events ($5) in the same call. */
-  markEnded: `SELECT ${COLUMNS} FROM fireflow_execution_end($1, $2, $3::jsonb, $4::jsonb, $5::jsonb)`,
+  markEnded: `SELECT ${COLUMNS} FROM fireflow_execution_end($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb)`,
   /** Stops $1 with error $2 if it has not ended (writing `flow:cancelled` if it never started). */
   cancel: `SELECT ${COLUMNS} FROM fireflow_execution_cancel($1, $2::jsonb)`,
   /** Writes `flow:cancelled` for $1 if it was stopped over $2 ms ago and its history has no end. */
   closeStopped: `SELECT fireflow_execution_close_stopped($1, $2) AS closed`,
-  hasEndEvent: `SELECT fireflow_execution_has_end_event($1) AS ended`,
+  historyClosed: `SELECT history_closed FROM fireflow_executions WHERE execution_id = $1`,
   /** Redrives $1 if it may be and its redrive count is still $2 (with `execution:redriven`). */
   redrive: `SELECT ${COLUMNS} FROM fireflow_execution_redrive($1, $2)`,
   /** The settled nodes of $1's earlier runs, and the index its events go on from. */
   redriveStart: `SELECT node_id, type, data, next_index FROM fireflow_execution_redrive_start($1)`,
   /** Writes events $2 (a JSON array) of $1; indexes already written stay as they are. */
-  appendEvents: `SELECT fireflow_execution_append_events($1, $2::jsonb)`,
+  appendEvents: `SELECT fireflow_execution_append_events($1, $2, $3::jsonb)`,
   listEvents: `
     SELECT index, type, node_id, data, timestamp FROM fireflow_execution_events
      WHERE execution_id = $1 AND index > $2 ORDER BY index LIMIT $3`,
@@ -200,10 +201,10 @@ export class PostgresExecutionStore implements IExecutionStore {
     return this.updatedOrCurrent(executionId, result.rows[0]);
   }
 
-  async markEnded(executionId: string, end: ExecutionEnd, lastEvents: ExecutionEvent[] = []): Promise<ExecutionRecord> {
+  async markEnded({ executionId, redriveCount }: ExecutionRun, end: ExecutionEnd, lastEvents: ExecutionEvent[]): Promise<ExecutionRecord> {
     const output = end.status === 'completed' ? jsonParam(end.output ?? null) : null;
     const error = end.status === 'failed' ? jsonParam(end.error) : end.status === 'stopped' ? cancelledError(end.reason) : null;
-    const result = await this.pool.query<ExecutionRow>(executionSql.markEnded, [executionId, end.status, output, error, eventsParam(lastEvents)]);
+    const result = await this.pool.query<ExecutionRow>(executionSql.markEnded, [executionId, redriveCount, end.status, output, error, eventsParam(lastEvents)]);
     return this.updatedOrCurrent(executionId, result.rows[0]);
   }
 
@@ -236,14 +237,14 @@ export class PostgresExecutionStore implements IExecutionStore {
     return result.rows[0]?.closed === true;
   }
 
-  async hasEndEvent(executionId: string): Promise<boolean> {
-    const result = await this.pool.query<{ ended: boolean }>(executionSql.hasEndEvent, [executionId]);
-    return result.rows[0]?.ended === true;
+  async historyClosed(executionId: string): Promise<boolean> {
+    const result = await this.pool.query<{ history_closed: boolean }>(executionSql.historyClosed, [executionId]);
+    return result.rows[0]?.history_closed === true;
   }
 
-  async appendEvents(executionId: string, events: ExecutionEvent[]): Promise<void> {
+  async appendEvents({ executionId, redriveCount }: ExecutionRun, events: ExecutionEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.pool.query(executionSql.appendEvents, [executionId, eventsParam(events)]);
+    await this.pool.query(executionSql.appendEvents, [executionId, redriveCount, eventsParam(events)]);
   }
 
   async listEvents(executionId: string, after: number, limit: number): Promise<ExecutionEvent[]> {

@@ -3,6 +3,9 @@ export const DBOS_APPLICATION_NAME = 'fireflow';
 export const EXECUTION_QUEUE_NAME = 'fireflow-executions';
 export const EXECUTION_WORKFLOW_NAME = 'executeFireFlow';
 
+/** The DBOS message topic that carries signals named `name`. */
+export const signalTopic = (name: string): string => `signal:${name}`;
+
 /**
  * The DBOS workflow that runs an execution now: its first run has the execution's own ID, the
  * n-th redrive `<executionId>:redrive:<n>` (a workflow runs once; a redrive is a run of its own).

@@ -25,7 +25,7 @@ export interface ExecutionRecord {
   parentNodeId: string | null;
 }
 
-export type ExecutionEventType = 'execution:created' | EngineEventType;
+export type ExecutionEventType = 'execution:created' | 'execution:redriven' | EngineEventType;
 
 export interface ExecutionEvent {
   index: number;
@@ -34,6 +34,9 @@ export interface ExecutionEvent {
   nodeId?: string;
   data?: unknown;
 }
+
+/** One run of an execution: its first (redriveCount 0), or its latest redrive. */
+export type ExecutionRun = Pick<ExecutionRecord, 'executionId' | 'redriveCount'>;
 
 export interface NewExecution {
   executionId: string;
@@ -75,10 +78,11 @@ export interface IExecutionStore {
   /** created → running; answers the record, unchanged if it was not `created`. */
   markRunning(executionId: string): Promise<ExecutionRecord>;
   /**
-   * created | running → an end, writing the last events with it; answers the record, unchanged if
-   * it had already ended. Once the history holds a terminal event, nothing more is written.
+   * Ends `run`: created | running → its end, writing its last events (the terminal one among
+   * them) with it; answers the record, unchanged if it had already ended. Nothing is written for
+   * a run that is no longer the current one, nor once the history is closed.
    */
-  markEnded(executionId: string, end: ExecutionEnd, lastEvents?: ExecutionEvent[]): Promise<ExecutionRecord>;
+  markEnded(run: ExecutionRun, end: ExecutionEnd, lastEvents: ExecutionEvent[]): Promise<ExecutionRecord>;
   /**
    * created | running → `stopped` with `reason`; answers the record, unchanged if it had already
    * ended. One that had not started gets its `flow:cancelled` event at once; a running one gets
@@ -95,9 +99,9 @@ export interface IExecutionStore {
   redriveStart(executionId: string): Promise<RedriveStart>;
   /** Writes `flow:cancelled` for an execution stopped over `afterMs` ago whose run never wrote it; answers whether it did. */
   closeStopped(executionId: string, afterMs: number): Promise<boolean>;
-  /** Whether the history holds its terminal event (`flow:completed`, `flow:failed` or `flow:cancelled`). */
-  hasEndEvent(executionId: string): Promise<boolean>;
-  /** Writes events at their given indexes; an index already written is kept as it is (replays). */
-  appendEvents(executionId: string, events: ExecutionEvent[]): Promise<void>;
+  /** Whether the current run's history holds its terminal event (`flow:completed`, `flow:failed` or `flow:cancelled`). */
+  historyClosed(executionId: string): Promise<boolean>;
+  /** Writes events of `run` at their given indexes; an index already written is kept as it is (replays). */
+  appendEvents(run: ExecutionRun, events: ExecutionEvent[]): Promise<void>;
   listEvents(executionId: string, after: number, limit: number): Promise<ExecutionEvent[]>;
 }

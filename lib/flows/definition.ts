@@ -8,7 +8,8 @@ const timeoutMs = z.optional(
   z.int({ error: 'must be an integer' }).check(z.minimum(1, { error: 'must be at least 1' }), z.maximum(MAX_TIMEOUT_MS, { error: `must be at most ${MAX_TIMEOUT_MS}` })),
 );
 
-const MAX_DELAY_MS = 86_400_000;
+/** The longest `intervalMs` and `maxDelayMs` of a retrier: one day. */
+const MAX_RETRY_DELAY_MS = 86_400_000;
 
 const integerBetween = (min: number, max: number) =>
   z.int({ error: 'must be an integer' }).check(z.minimum(min, { error: `must be at least ${min}` }), z.maximum(max, { error: `must be at most ${max}` }));
@@ -22,9 +23,9 @@ const retrierSchema = z.object(
         .check(z.minLength(1, { error: 'must name at least one error type' }), z.maxLength(50, { error: 'must name at most 50 error types' })),
     ),
     maxAttempts: z.optional(integerBetween(0, 99)),
-    intervalMs: z.optional(integerBetween(0, MAX_DELAY_MS)),
+    intervalMs: z.optional(integerBetween(0, MAX_RETRY_DELAY_MS)),
     backoffRate: z.optional(z.number({ error: 'must be a number' }).check(z.minimum(1, { error: 'must be at least 1' }), z.maximum(10, { error: 'must be at most 10' }))),
-    maxDelayMs: z.optional(integerBetween(1, MAX_DELAY_MS)),
+    maxDelayMs: z.optional(integerBetween(1, MAX_RETRY_DELAY_MS)),
     jitter: z.optional(z.enum(['none', 'full'], { error: 'must be "none" or "full"' })),
   },
   { error: 'must be an object' },

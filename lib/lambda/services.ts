@@ -3,8 +3,8 @@ import { createPool, requireDatabaseUrl, type Pool } from '../db.js';
 import { PostgresFlowLockService } from '../locks/PostgresFlowLockService.js';
 
 // The composition root of the Lambda functions (with ./executions.ts): what their handlers run
-// on, built once per warm Lambda from the configuration and handed to lib/ explicitly. Nothing
-// below it reads the environment or builds a shared piece of its own.
+// on, built once per warm Lambda from the configuration and handed to lib/ explicitly, so that
+// nothing below it builds a shared piece of its own.
 
 let pool: Pool | undefined;
 let locks: PostgresFlowLockService | undefined;

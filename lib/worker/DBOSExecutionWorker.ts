@@ -4,11 +4,11 @@ import { DBOS, DBOSClient, Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
 import { config as environmentConfig, type FireflowConfig } from '../config.js';
 import { createPool, requireDatabaseUrl, retryingTransientErrors, type Pool } from '../db.js';
 import type { StepRunner } from '../engine/types.js';
-import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, workflowIdOf } from '../executions/names.js';
+import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, signalTopic, workflowIdOf } from '../executions/names.js';
 import { ExecutionService } from '../executions/run/ExecutionService.js';
 import type { ExecutionRecord, IExecutionStore } from '../executions/types.js';
 import { FlowCatalog } from '../flows/FlowCatalog.js';
-import type { FlowServices } from '../flows/nodes/types.js';
+import type { FlowServices, SignalMessage } from '../flows/nodes/types.js';
 import { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
 import { PostgresFlowLockService } from '../locks/PostgresFlowLockService.js';
 import { logger } from '../logger.js';
@@ -61,8 +61,8 @@ export class DBOSExecutionWorker {
   private registry: WorkerRegistry | undefined;
   private executorId: string | undefined;
   private unbind: (() => void) | undefined;
-  /** The workflows running here now, by workflow ID, with the execution each runs. */
-  private readonly runningWorkflows = new Map<string, string>();
+  /** The workflows running here now, by workflow ID, each with what stops its run. */
+  private readonly runningWorkflows = new Map<string, AbortController>();
 
   constructor(
     private readonly store: IExecutionStore,
@@ -114,12 +114,14 @@ export class DBOSExecutionWorker {
 
   /** The body of `executeFireFlow`. */
   private async runExecution(executionId: string): Promise<WorkflowResult> {
-    /** DBOS work of this execution; if its workflow was cancelled meanwhile, the engine stops (the execution ends `stopped`, not `failed`). */
+    const workflowId = DBOS.workflowID ?? executionId;
+    const stopRun = new AbortController();
+    /** DBOS work of this run; if its workflow was cancelled meanwhile, the run stops (the execution ends `stopped`, not `failed`). */
     const durably = async <T>(work: () => Promise<T>): Promise<T> => {
       try {
         return await work();
       } catch (error) {
-        if (isCancellation(error)) this.service.abort(executionId, 'cancelled');
+        if (isCancellation(error)) stopRun.abort('cancelled');
         throw error;
       }
     };
@@ -129,12 +131,19 @@ export class DBOSExecutionWorker {
       const wakeAt = await durably(() => DBOS.runStep(async () => Date.now() + ms, { name: 'sleep' }));
       await sleepFor(Math.max(0, wakeAt - Date.now()), undefined, { signal });
     };
-    const workflowId = DBOS.workflowID ?? executionId;
-    this.runningWorkflows.set(workflowId, executionId);
+    // The deadline is checkpointed, so a wait resumed after a crash gets only what is left of it.
+    const waitForSignal: FlowServices['waitForSignal'] = async (name, timeoutMs, caller) => {
+      const timeoutAt = await durably(() => DBOS.runStep(async () => Date.now() + timeoutMs, { name: 'signal-deadline' }));
+      await caller.onWaiting(new Date(timeoutAt).toISOString());
+      return durably(() => untilAborted(DBOS.recv<SignalMessage>(signalTopic(name), { deadlineEpochMS: timeoutAt }), caller.signal));
+    };
+    this.runningWorkflows.set(workflowId, stopRun);
     try {
       const ended = await this.service.run(executionId, {
+        signal: stopRun.signal,
         stepRunner,
         sleep,
+        waitForSignal,
         runChild: (child, signal) => durably(() => this.runChildWorkflow(child, signal)),
         isOwnershipLost,
       });
@@ -224,10 +233,7 @@ export class DBOSExecutionWorker {
     if (ids.length === 0 || !this.running) return;
     try {
       const cancelled = await DBOS.listWorkflows({ workflowIDs: ids, status: 'CANCELLED', loadInput: false, loadOutput: false });
-      for (const workflow of cancelled) {
-        const executionId = this.runningWorkflows.get(workflow.workflowID);
-        if (executionId !== undefined) this.service.abort(executionId, 'cancelled');
-      }
+      for (const workflow of cancelled) this.runningWorkflows.get(workflow.workflowID)?.abort('cancelled');
     } catch (error) {
       logger.warn('checking for cancelled executions failed', { error });
     }

@@ -40,7 +40,6 @@ export const pollDelayMs = (waitedMs: number): number => Math.min(1_000, Math.ma
 const EVENTS_PAGE = 1_000;
 /** How many times one execution may be redriven. */
 export const MAX_REDRIVES = 1_000;
-const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['flow:completed', 'flow:failed', 'flow:cancelled']);
 /**
  * A stopped execution's run writes its `flow:cancelled` within about a second. When none has come
  * this long after the stop, no run will write it (its worker died, or another run took over), and
@@ -110,7 +109,8 @@ export class ExecutionControl {
       const execution = await this.get(executionId);
       const events = await this.store.listEvents(executionId, after, EVENTS_PAGE);
       const last = events.at(-1);
-      const done = isEnded(execution) && (last ? TERMINAL_EVENTS.has(last.type) : await this.store.hasEndEvent(executionId));
+      // A closed history ends with its terminal event: a page short of full has returned it.
+      const done = isEnded(execution) && events.length < EVENTS_PAGE && (await this.store.historyClosed(executionId));
       const closedNow = !done && events.length === 0 && execution.status === 'stopped' && (await this.store.closeStopped(executionId, CLOSE_STOPPED_AFTER_MS));
       if (closedNow) continue;
       if (events.length > 0 || done || Date.now() >= deadline) return { events, nextAfter: last?.index ?? after, done };
@@ -153,6 +153,20 @@ export class ExecutionControl {
     if (!redriven) throw new ConflictError(`execution ${executionId} changed meanwhile (another redrive, or it is still stopping): read it and try again`);
     await this.queue.enqueue(redriven);
     return waitMs > 0 ? this.waitForEnd(executionId, waitMs) : redriven;
+  }
+
+  /**
+   * Sends the signal `name` to an execution that has not ended: a WaitForSignalNode waiting for
+   * that name takes it, or the first one to wait for it later (first in, first out). The same
+   * `signalId` is delivered once. ConflictError for an execution that has ended (nothing is kept).
+   */
+  async sendSignal(executionId: string, name: string, signal: { payload?: unknown; signalId?: string }): Promise<{ accepted: true }> {
+    const execution = await this.get(executionId);
+    if (isEnded(execution)) throw new ConflictError(`execution ${executionId} is ${execution.status}: it takes no more signals`);
+    // A signal may beat the start it follows to the queue; queuing again is harmless.
+    if (execution.status === 'created') await this.queue.enqueue(execution);
+    await this.queue.signal(execution, name, { payload: signal.payload ?? null, receivedAt: new Date().toISOString() }, signal.signalId);
+    return { accepted: true };
   }
 
   /** The record once it has ended, or as it stands when `waitMs` has passed. */

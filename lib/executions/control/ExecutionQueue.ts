@@ -1,10 +1,8 @@
 import { DBOSClient } from '@dbos-inc/dbos-sdk';
 import { createPool, type Pool } from '../../db.js';
-import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME, workflowIdOf } from '../names.js';
-import type { ExecutionRecord } from '../types.js';
-
-/** Which run of an execution: its id and how many times it was redriven. */
-type ExecutionRun = Pick<ExecutionRecord, 'executionId' | 'redriveCount'>;
+import type { SignalMessage } from '../../flows/nodes/types.js';
+import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME, signalTopic, workflowIdOf } from '../names.js';
+import type { ExecutionRun } from '../types.js';
 
 export interface ExecutionQueueOptions {
   databaseUrl: string;
@@ -55,6 +53,14 @@ export class ExecutionQueue {
   /** Cancels the execution's current run: dropped from the queue, or stopped by its worker within about a second. */
   async cancel(execution: ExecutionRun): Promise<void> {
     await this.client.cancelWorkflow(workflowIdOf(execution));
+  }
+
+  /**
+   * Sends a signal to the execution's current run, kept until a WaitForSignalNode of it takes it.
+   * The same `signalId` to the same run is kept once.
+   */
+  async signal(execution: ExecutionRun, name: string, message: SignalMessage, signalId?: string): Promise<void> {
+    await this.client.send(workflowIdOf(execution), message, signalTopic(name), signalId);
   }
 
   async close(): Promise<void> {

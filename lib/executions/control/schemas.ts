@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { flowIdSchema } from '../../flows/ids.js';
+import { flowIdSchema, SIGNAL_NAME_PATTERN } from '../../flows/ids.js';
 import { boundedString, integerInRange, missingOr } from '../../validation.js';
 import { HTTP_WAIT_MAX_MS } from './limits.js';
 
@@ -24,6 +24,27 @@ export const startExecutionSchema = (maxWaitMs: number) =>
   );
 
 export const executionRefSchema = z.object({ executionId: executionIdSchema }, { error: 'must be a JSON object' });
+
+/** The largest signal payload, serialised. */
+export const MAX_SIGNAL_PAYLOAD_BYTES = 256 * 1024;
+
+const signalNameSchema = z.string({ error: missingOr('must be a string') }).check(z.regex(SIGNAL_NAME_PATTERN, { error: 'must match [A-Za-z0-9_.:-]{1,128}' }));
+
+const signalFields = {
+  payload: z.optional(
+    z.unknown().check(
+      z.refine((payload) => Buffer.byteLength(JSON.stringify(payload) ?? '') <= MAX_SIGNAL_PAYLOAD_BYTES, { error: `must be at most ${MAX_SIGNAL_PAYLOAD_BYTES} bytes of JSON` }),
+    ),
+  ),
+  signalId: z.optional(boundedString(256)),
+};
+
+/** `{executionId, signal}`: the path of `POST /executions/{executionId}/signals/{signal}`. */
+export const signalRefSchema = z.object({ executionId: executionIdSchema, signal: signalNameSchema }, { error: 'must be a JSON object' });
+/** The body of `POST /executions/{executionId}/signals/{signal}`. */
+export const signalBodySchema = z.object(signalFields, { error: 'must be a JSON object' });
+/** The `sendSignal` function's payload. */
+export const sendSignalSchema = z.object({ executionId: executionIdSchema, signal: signalNameSchema, ...signalFields }, { error: 'must be a JSON object' });
 
 export const redriveExecutionSchema = (maxWaitMs: number) =>
   z.object({ executionId: executionIdSchema, waitMs: z._default(integerInRange(0, maxWaitMs), 0) }, { error: 'must be a JSON object' });

@@ -1,5 +1,5 @@
 import type { EngineEvent } from '../../engine/types.js';
-import type { ExecutionEvent, IExecutionStore } from '../types.js';
+import type { ExecutionEvent, ExecutionRun, IExecutionStore } from '../types.js';
 
 /**
  * How long events wait to be written with the ones that follow (a short flow writes them all with
@@ -25,7 +25,7 @@ export class EventWriter {
   /** `nextIndex`: where this run's events start (after `execution:created`, or after a redrive's history). */
   constructor(
     private readonly store: IExecutionStore,
-    private readonly executionId: string,
+    private readonly run: ExecutionRun,
     private nextIndex = 1,
   ) {}
 
@@ -67,6 +67,6 @@ export class EventWriter {
     if (this.queued.length === 0) return;
     const batch = this.queued;
     this.queued = [];
-    await this.store.appendEvents(this.executionId, batch);
+    await this.store.appendEvents(this.run, batch);
   }
 }

@@ -33,6 +33,11 @@ export interface RunOptions {
   stepRunner?: StepRunner;
   /** Durable sleep; default an abortable timer. */
   sleep?: FlowServices['sleep'];
+  /**
+   * Waits for a signal; the worker passes DBOS messages. Default: none, as signals reach an
+   * execution only through its DBOS workflow (a WaitForSignalNode run in-process fails).
+   */
+  waitForSignal?: FlowServices['waitForSignal'];
   /** Runs a child execution (already created) to its end; default: `run` in this process. */
   runChild?: (child: ExecutionRecord, signal: AbortSignal) => Promise<ExecutionRecord>;
   /**
@@ -43,6 +48,9 @@ export interface RunOptions {
 }
 
 const sleepUnlessAborted: FlowServices['sleep'] = (ms, signal) => sleepFor(ms, undefined, { signal });
+const noSignals: FlowServices['waitForSignal'] = async () => {
+  throw new NodeError('FlowError', 'signals reach an execution through the worker: run this flow on a DBOSExecutionWorker');
+};
 
 function outcomeToEnd(outcome: FlowOutcome): ExecutionEnd {
   if (outcome.status === 'completed') return { status: 'completed', output: outcome.output };
@@ -74,7 +82,7 @@ export class ExecutionService {
     const stopOnCaller = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', stopOnCaller, { once: true });
     this.running.set(executionId, controller);
-    const events = new EventWriter(store, executionId, redriveStart?.nextIndex);
+    const events = new EventWriter(store, execution, redriveStart?.nextIndex);
     let ownershipLost: unknown;
     /** Runs durable work; if it reports lost ownership, this run stops writing and winds down. */
     const guard = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -90,6 +98,7 @@ export class ExecutionService {
       }
     };
     const sleep = options.sleep ?? sleepUnlessAborted;
+    const waitForSignal = options.waitForSignal ?? noSignals;
     const runChild = options.runChild ?? ((child, signal) => this.run(child.executionId, { ...options, signal }));
     try {
       const flow = await this.options.flows.compiledVersion(execution.flowId, execution.flowVersion);
@@ -99,6 +108,7 @@ export class ExecutionService {
         services: this.services(execution, {
           sleep: (ms, signal) => guard(() => sleep(ms, signal)),
           runChild: (child, signal) => guard(() => runChild(child, signal)),
+          waitForSignal: (name, timeoutMs, caller) => guard(() => waitForSignal(name, timeoutMs, caller)),
         }),
         emit: events.emit,
         signal: controller.signal,
@@ -111,9 +121,9 @@ export class ExecutionService {
         ...(redriveStart ? { settled: redriveStart.settled } : {}),
       });
       if (ownershipLost !== undefined) throw ownershipLost;
-      return await store.markEnded(executionId, outcomeToEnd(outcome), await events.drain());
+      return await store.markEnded(execution, outcomeToEnd(outcome), await events.drain());
     } finally {
-      this.running.delete(executionId);
+      if (this.running.get(executionId) === controller) this.running.delete(executionId);
       options.signal?.removeEventListener('abort', stopOnCaller);
     }
   }
@@ -142,9 +152,15 @@ export class ExecutionService {
   ): Promise<ExecutionRecord> {
     const endedBeforeThisRun = child.completedAt !== null && parent.startedAt !== null && Date.parse(child.completedAt) < Date.parse(parent.startedAt);
     if (child.status === 'completed' || !endedBeforeThisRun) return child;
-    const redriven = await this.options.store.redrive(child.executionId, child.redriveCount);
+    // Read again when the redrive answers nothing: it may have committed before a lost connection.
+    const redriven = (await this.options.store.redrive(child.executionId, child.redriveCount)) ?? (await this.redrivenMeanwhile(child));
     if (!redriven) throw new NodeError('SubflowFailed', `child execution ${child.executionId} could not be redriven`, { details: { executionId: child.executionId, error: child.error } });
     return runChild(redriven, signal);
+  }
+
+  private async redrivenMeanwhile(child: ExecutionRecord): Promise<ExecutionRecord | undefined> {
+    const current = await this.options.store.get(child.executionId);
+    return current?.redriveCount === child.redriveCount + 1 ? current : undefined;
   }
 
   private lambda(): Promise<LambdaClient> {
@@ -160,13 +176,14 @@ export class ExecutionService {
 
   private services(
     execution: ExecutionRecord,
-    durable: { sleep: FlowServices['sleep']; runChild: NonNullable<RunOptions['runChild']> },
+    durable: { sleep: FlowServices['sleep']; runChild: NonNullable<RunOptions['runChild']>; waitForSignal: FlowServices['waitForSignal'] },
   ): FlowServices {
     return {
       flowLock: this.options.flowLock,
       lambda: () => this.lambda(),
       fetch: this.options.fetch ?? fetch,
       sleep: durable.sleep,
+      waitForSignal: durable.waitForSignal,
       subflow: async (flowId, input, caller) => {
         if (execution.depth + 1 > MAX_EXECUTION_DEPTH) {
           throw new NodeError('LimitExceeded', `subflows nest at most ${MAX_EXECUTION_DEPTH} deep`, { details: { limit: MAX_EXECUTION_DEPTH } });
@@ -175,8 +192,9 @@ export class ExecutionService {
           executionId: randomUUID(),
           flowId,
           input: input ?? null,
-          // The parent's node names its child, so a replayed SubflowNode finds the same child.
-          idempotencyKey: `subflow:${execution.executionId}:${caller.nodeId}`,
+          // The parent's node (and attempt, when it is retried) names its child, so a replayed
+          // SubflowNode finds the same child and a retry starts a new one.
+          idempotencyKey: `subflow:${execution.executionId}:${caller.nodeId}${caller.attempt > 1 ? `:attempt-${caller.attempt}` : ''}`,
           parent: { executionId: execution.executionId, rootExecutionId: execution.rootExecutionId, depth: execution.depth, nodeId: caller.nodeId },
         });
         const ended = ENDED_STATUSES.includes(child.status) ? await this.redriveStaleChild(child, execution, durable.runChild, caller.signal) : await durable.runChild(child, caller.signal);

@@ -65,7 +65,7 @@ export const HttpRequestNode: NodeType = {
   async run(inputs, context) {
     const url = String(inputs.url);
     const method = String(inputs.method).toUpperCase();
-    const failOnStatus = inputs.failOnStatus as unknown[];
+    const failOnStatus = (inputs.failOnStatus ?? []) as unknown[];
     const urlIssue = urlProblem(url);
     const problem =
       (urlIssue && `url ${url}: ${urlIssue}`) ??
@@ -85,7 +85,13 @@ export const HttpRequestNode: NodeType = {
       if (context.signal.aborted) throw error;
       throw new NodeError('NetworkError', `${method} ${url} failed: ${(error as Error).message}`, { cause: error });
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      if (context.signal.aborted) throw error;
+      throw new NodeError('NetworkError', `${method} ${url}: reading the answer failed: ${(error as Error).message}`, { cause: error });
+    }
     if (statusMatches(failOnStatus, response.status)) {
       throw new NodeError('HttpError', `${method} ${url} answered ${response.status}`, { details: { status: response.status, ...leadingBytes(text) } });
     }

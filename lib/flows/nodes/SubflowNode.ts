@@ -7,6 +7,6 @@ export const SubflowNode: NodeType = {
   inputs: { flowId: { type: 'string', required: true }, input: { type: 'any', default: null } },
   outputs: { output: { type: 'any' } },
   async run(inputs, context) {
-    return { output: await context.services.subflow(String(inputs.flowId), inputs.input, { nodeId: context.nodeId, signal: context.signal }) };
+    return { output: await context.services.subflow(String(inputs.flowId), inputs.input, { nodeId: context.nodeId, attempt: context.attempt, signal: context.signal }) };
   },
 };

@@ -10,6 +10,7 @@ import { SleepNode } from './SleepNode.js';
 import { SubflowNode } from './SubflowNode.js';
 import { TransformNode } from './TransformNode.js';
 import type { NodeType } from './types.js';
+import { WaitForSignalNode } from './WaitForSignalNode.js';
 
 export const BUILT_IN_NODE_TYPES: readonly NodeType[] = [
   FlowInputNode,
@@ -23,6 +24,7 @@ export const BUILT_IN_NODE_TYPES: readonly NodeType[] = [
   SubflowNode,
   FFDBLockAcquireNode,
   FFDBLockReleaseNode,
+  WaitForSignalNode,
 ];
 
 /** The node types a flow may use, by name. */

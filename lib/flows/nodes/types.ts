@@ -11,17 +11,35 @@ export interface FlowServices {
   /** Waits `ms`, or rejects when `signal` aborts. Durable under the worker. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   /** Runs another flow as a child execution of the node `nodeId` and answers its output. */
-  subflow(flowId: string, input: unknown, caller: { nodeId: string; signal: AbortSignal }): Promise<unknown>;
+  subflow(flowId: string, input: unknown, caller: { nodeId: string; attempt: number; signal: AbortSignal }): Promise<unknown>;
+  /**
+   * Waits durably for the next signal named `name` sent to this execution, at most `timeoutMs`;
+   * answers it, or null when the time ran out. `onWaiting` learns when the wait times out, once.
+   */
+  waitForSignal(name: string, timeoutMs: number, caller: { signal: AbortSignal; onWaiting(timeoutAt: string): Promise<void> }): Promise<SignalMessage | null>;
 }
+
+/** A signal as it reaches a waiting node: its payload (null when none was sent) and when FireFlow accepted it. */
+export interface SignalMessage {
+  payload: unknown;
+  receivedAt: string;
+}
+
+/** Events a node reports itself while it runs (the engine writes the others). */
+export type NodeReport = { type: 'node:waiting'; data: { signal: string; timeoutAt: string } } | { type: 'node:progress'; data: { total: number; succeeded: number; failed: number; running: number } };
 
 export interface NodeContext {
   executionId: string;
   nodeId: string;
+  /** Which attempt this is, from 1 (a retry policy may run a node more than once). */
+  attempt: number;
   /** The execution's input (what FlowInputNode hands on). */
   input: unknown;
   /** Aborts on cancellation, on the node's timeout and on the flow's timeout. */
   signal: AbortSignal;
   services: FlowServices;
+  /** Writes one of the node's own events (numbered in order with the engine's). */
+  report(event: NodeReport): Promise<void>;
 }
 
 /** The outputs a node resolved. An output it leaves out is unresolved: its consumers are skipped. */
