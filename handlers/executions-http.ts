@@ -1,6 +1,7 @@
 import { isEnded } from '../lib/executions/control/ExecutionControl.js';
 import {
   cancelExecutionSchema,
+  childrenQuerySchema,
   eventsQuerySchema,
   executionIdSchema,
   flowRefSchema,
@@ -68,4 +69,11 @@ export const sendSignal = httpHandler(async ({ path, body }) => {
   const { executionId, signal } = parseInput(signalRefSchema, path);
   const request = parseInput(signalBodySchema, objectBody(body));
   return { statusCode: 202, body: await (await lambdaExecutions()).sendSignal(executionId, signal, request) };
+});
+
+/** GET /executions/{executionId}/children ?nodeId&limit&cursor → {items, nextCursor}, in item order */
+export const listChildren = httpHandler(async ({ path, query }) => {
+  const executionId = parseInput(executionIdSchema, path.executionId, 'executionId');
+  const { nodeId, limit, cursor } = parseInput(childrenQuerySchema, query);
+  return { body: await (await lambdaExecutions()).children(executionId, { limit, ...(nodeId === undefined ? {} : { nodeId }), ...(cursor === undefined ? {} : { cursor }) }) };
 });

@@ -55,7 +55,7 @@ describe('HTTP routes never answer bad input with a 5xx', () => {
       fc.asyncProperty(anyText, anyText, async (segment, query) => {
         const encoded = encodeURIComponent(segment) || '%20';
         const q = `?waitMs=${encodeURIComponent(query)}&limit=${encodeURIComponent(query)}&after=${encodeURIComponent(query)}&cursor=${encodeURIComponent(query)}`;
-        for (const [method, path] of [['GET', `/executions/${encoded}${q}`], ['GET', `/executions/${encoded}/events${q}`], ['GET', `/flows/${encoded}${q}`], ['GET', `/flows/${encoded}/executions${q}`], ['POST', `/executions/${encoded}/redrive${q}`]] as const) {
+        for (const [method, path] of [['GET', `/executions/${encoded}${q}`], ['GET', `/executions/${encoded}/events${q}`], ['GET', `/flows/${encoded}${q}`], ['GET', `/flows/${encoded}/executions${q}`], ['GET', `/executions/${encoded}/children${q}&nodeId=${encodeURIComponent(query)}`], ['POST', `/executions/${encoded}/redrive${q}`]] as const) {
           const reply = await http(method, path);
           expect(reply.status, path).toBeLessThan(500);
         }

@@ -58,6 +58,9 @@ describe('docs/openapi.yaml matches the API', () => {
     expectDocumented('/executions/{executionId}/cancel', 'post', await http('POST', `/executions/${ended.body.executionId}/cancel`, { json: {} }));
     expectDocumented('/executions/{executionId}/redrive', 'post', await http('POST', `/executions/${ended.body.executionId}/redrive`, { json: {} }));
     expectDocumented('/executions/{executionId}/redrive', 'post', await http('POST', '/executions/nope/redrive', { json: {} }));
+    expectDocumented('/executions/{executionId}/children', 'get', await http('GET', `/executions/${ended.body.executionId}/children?limit=5`));
+    expectDocumented('/executions/{executionId}/children', 'get', await http('GET', '/executions/nope/children'));
+    expectDocumented('/executions/{executionId}/children', 'get', await http('GET', `/executions/${ended.body.executionId}/children?nodeId=${encodeURIComponent('no spaces')}`));
     expectDocumented('/executions/{executionId}/signals/{signal}', 'post', await http('POST', `/executions/${ended.body.executionId}/signals/go`, { json: { payload: 1 } }));
     expectDocumented('/executions/{executionId}/signals/{signal}', 'post', await http('POST', '/executions/nope/signals/go', { json: {} }));
     expectDocumented('/executions/{executionId}/signals/{signal}', 'post', await http('POST', `/executions/${ended.body.executionId}/signals/${encodeURIComponent('no spaces')}`, { json: {} }));

@@ -196,13 +196,13 @@ describe('redrive', () => {
     });
     const failed = await startAndWait(parentId);
     expect(failed).toMatchObject({ status: 'failed', error: { type: 'SubflowFailed', nodeId: 'call' } });
-    const [failedChild] = await kit.store.listChildren(failed.executionId);
+    const [failedChild] = (await kit.store.listChildren(failed.executionId, { limit: 100 })).items;
     expect((await api('POST', `/executions/${failedChild?.executionId}/redrive`, { json: {} })).status).toBe(409);
 
     failing.delete(child.toggle);
     const redriven = await api('POST', `/executions/${failed.executionId}/redrive?waitMs=20000`, { json: {} });
     expect(redriven.body).toMatchObject({ status: 'completed', output: 'done 200' });
-    const children = await kit.store.listChildren(failed.executionId);
+    const children = (await kit.store.listChildren(failed.executionId, { limit: 100 })).items;
     expect(children).toHaveLength(1);
     expect(children[0]).toMatchObject({ executionId: failedChild?.executionId, status: 'completed', redriveCount: 1, parentNodeId: 'call' });
     expect(sideEffects.get(child.sideEffect)).toBe(1);

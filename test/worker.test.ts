@@ -187,6 +187,54 @@ describe('DBOSExecutionWorker in its own process', () => {
     expect(events.map((event) => event.index)).toEqual(events.map((_, index) => index));
   });
 
+  it('finishes a ForEachNode after a kill -9 mid-map without running finished items again', async () => {
+    const id = `w-map-${Date.now()}`;
+    const first = worker(id);
+    await first.ready;
+    const childId = uniqueFlowId('map-child');
+    await kit.flows.save(childId, {
+      nodes: [
+        { id: 'in', type: 'FlowInputNode' },
+        { id: 'url', type: 'TransformNode', inputs: { expression: `"${baseUrl}/${childId}/" & $string($)` } },
+        { id: 'call', type: 'HttpRequestNode' },
+        { id: 'nap', type: 'SleepNode', inputs: { ms: 100 } },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [
+        { from: 'in.value', to: 'url.input' },
+        { from: 'url.result', to: 'call.url' },
+        { from: 'call.__success', to: 'nap.__execute' },
+        { from: 'in.value', to: 'out.value' },
+      ],
+    });
+    const parentId = uniqueFlowId('map-parent');
+    await kit.flows.save(parentId, {
+      nodes: [
+        { id: 'in', type: 'FlowInputNode' },
+        { id: 'map', type: 'ForEachNode', inputs: { flowId: childId, maxConcurrency: 5 } },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [
+        { from: 'in.value', to: 'map.items' },
+        { from: 'map.succeeded', to: 'out.value' },
+      ],
+    });
+    const items = Array.from({ length: 60 }, (_, i) => i);
+    const { execution } = await kit.create(parentId, { input: items });
+    await queue.enqueue(execution);
+    const callsOf = (item: number) => hits.get(`/${childId}/${item}`) ?? 0;
+    await until(async () => (items.filter((item) => callsOf(item) > 0).length >= 15 ? true : undefined), 20_000);
+    await first.stop('SIGKILL');
+    await worker(id).ready;
+    expect(await ended(execution.executionId, 60_000)).toMatchObject({ status: 'completed', output: 60 });
+    const repeated = items.filter((item) => callsOf(item) > 1);
+    // Only a call in flight at the kill may run again: at most one per running child.
+    expect(repeated.length).toBeLessThanOrEqual(5);
+    expect(items.every((item) => callsOf(item) >= 1 && callsOf(item) <= 2)).toBe(true);
+    const children = (await kit.store.listChildren(execution.executionId, { limit: 100 })).items;
+    expect(children.map((child) => child.itemIndex)).toEqual(items);
+  });
+
   it('lets a worker with another ID resume the executions of one that died', async () => {
     const dying = worker(`w-dying-${Date.now()}`);
     await dying.ready;
@@ -233,7 +281,7 @@ describe('DBOSExecutionWorker in its own process', () => {
     const { execution } = await kit.create(parentId, { input: 21 });
     await queue.enqueue(execution);
     expect(await ended(execution.executionId)).toMatchObject({ status: 'completed', output: 42 });
-    const [child] = await kit.store.listChildren(execution.executionId);
+    const [child] = (await kit.store.listChildren(execution.executionId, { limit: 100 })).items;
     expect(child).toMatchObject({ status: 'completed', output: 42, depth: 1, parentExecutionId: execution.executionId });
   });
 

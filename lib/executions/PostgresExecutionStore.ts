@@ -34,11 +34,12 @@ interface ExecutionRow {
   completed_at: Date | null;
   redrive_count: number;
   parent_node_id: string | null;
+  item_index: number | null;
   created_us: string;
 }
 
 const COLUMNS = `execution_id, flow_id, flow_version, status, input, output, error, parent_execution_id,
-  root_execution_id, depth, created_at, started_at, completed_at, redrive_count, parent_node_id,
+  root_execution_id, depth, created_at, started_at, completed_at, redrive_count, parent_node_id, item_index,
   (extract(epoch FROM created_at) * 1000000)::bigint AS created_us`;
 
 /**
@@ -51,8 +52,8 @@ const executionSql = {
   create: `
     WITH created AS (
       INSERT INTO fireflow_executions (execution_id, flow_id, flow_version, status, input, idempotency_key,
-                                       parent_execution_id, root_execution_id, depth, parent_node_id)
-      SELECT $1, v.flow_id, v.version, 'created', $4::jsonb, $5, $6, coalesce($7, $1), $8, $9
+                                       parent_execution_id, root_execution_id, depth, parent_node_id, item_index)
+      SELECT $1, v.flow_id, v.version, 'created', $4::jsonb, $5, $6, coalesce($7, $1), $8, $9, $10
         FROM fireflow_flows f
         JOIN fireflow_flow_versions v ON v.flow_id = f.flow_id AND v.version = coalesce($3, f.latest_version)
        WHERE f.flow_id = $2
@@ -71,7 +72,12 @@ const executionSql = {
        AND ($2::bigint IS NULL OR (created_at, execution_id) < ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $3))
      ORDER BY created_at DESC, execution_id DESC
      LIMIT $4`,
-  listChildren: `SELECT ${COLUMNS} FROM fireflow_executions WHERE parent_execution_id = $1 ORDER BY created_at, execution_id`,
+  listChildren: `
+    SELECT ${COLUMNS} FROM fireflow_executions
+     WHERE parent_execution_id = $1 AND ($2::text IS NULL OR parent_node_id = $2)
+       AND ($3::bigint IS NULL OR (created_at, execution_id) > ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4))
+     ORDER BY created_at, execution_id
+     LIMIT $5`,
   /** Sets $1 running if it is `created`; no row otherwise. */
   markRunning: `SELECT ${COLUMNS} FROM fireflow_execution_start($1)`,
   /** Ends $1 (status $2, output $3, error $4) if it has not ended, and writes its last events ($5) in the same call. */
@@ -122,11 +128,19 @@ function toRecord(row: ExecutionRow): ExecutionRecord {
     completedAt: row.completed_at?.toISOString() ?? null,
     redriveCount: row.redrive_count,
     parentNodeId: row.parent_node_id,
+    itemIndex: row.item_index,
   };
 }
 
 function encodeCursor(row: ExecutionRow): string {
   return Buffer.from(JSON.stringify([row.created_us, row.execution_id])).toString('base64url');
+}
+
+/** A page of at most `limit` records from `limit + 1` rows; the extra row says there is more. */
+function pageOf(rows: ExecutionRow[], limit: number): ExecutionPage {
+  const kept = rows.slice(0, limit);
+  const last = kept.at(-1);
+  return { items: kept.map(toRecord), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
 }
 
 function decodeCursor(cursor: string): [string, string] {
@@ -157,6 +171,7 @@ export class PostgresExecutionStore implements IExecutionStore {
       parent?.rootExecutionId ?? null,
       parent ? parent.depth + 1 : 0,
       parent?.nodeId ?? null,
+      parent?.itemIndex ?? null,
     ]);
     const row = result.rows[0];
     if (row) return { execution: toRecord(row), created: true };
@@ -186,14 +201,13 @@ export class PostgresExecutionStore implements IExecutionStore {
   async listByFlow(flowId: string, page: { limit: number; cursor?: string }): Promise<ExecutionPage> {
     const [createdUs, executionId] = page.cursor === undefined ? [null, null] : decodeCursor(page.cursor);
     const result = await this.pool.query<ExecutionRow>(executionSql.listByFlow, [flowId, createdUs, executionId, page.limit + 1]);
-    const rows = result.rows.slice(0, page.limit);
-    const last = rows.at(-1);
-    return { items: rows.map(toRecord), nextCursor: result.rows.length > page.limit && last ? encodeCursor(last) : null };
+    return pageOf(result.rows, page.limit);
   }
 
-  async listChildren(executionId: string): Promise<ExecutionRecord[]> {
-    const result = await this.pool.query<ExecutionRow>(executionSql.listChildren, [executionId]);
-    return result.rows.map(toRecord);
+  async listChildren(executionId: string, page: { nodeId?: string; limit: number; cursor?: string }): Promise<ExecutionPage> {
+    const [createdUs, after] = page.cursor === undefined ? [null, null] : decodeCursor(page.cursor);
+    const result = await this.pool.query<ExecutionRow>(executionSql.listChildren, [executionId, page.nodeId ?? null, createdUs, after, page.limit + 1]);
+    return pageOf(result.rows, page.limit);
   }
 
   async markRunning(executionId: string): Promise<ExecutionRecord> {

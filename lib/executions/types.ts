@@ -23,6 +23,8 @@ export interface ExecutionRecord {
   redriveCount: number;
   /** The parent's node that started this child; null for a root execution. */
   parentNodeId: string | null;
+  /** Which item of its ForEachNode this child runs; null otherwise. */
+  itemIndex: number | null;
 }
 
 export type ExecutionEventType = 'execution:created' | 'execution:redriven' | EngineEventType;
@@ -45,7 +47,7 @@ export interface NewExecution {
   flowVersion?: number;
   input: unknown;
   idempotencyKey?: string;
-  parent?: { executionId: string; rootExecutionId: string; depth: number; nodeId: string };
+  parent?: { executionId: string; rootExecutionId: string; depth: number; nodeId: string; itemIndex?: number };
 }
 
 /** Where a redriven run starts: what earlier runs settled, and the index its events go on from. */
@@ -74,7 +76,8 @@ export interface IExecutionStore {
   create(execution: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }>;
   get(executionId: string): Promise<ExecutionRecord | undefined>;
   listByFlow(flowId: string, page: { limit: number; cursor?: string }): Promise<ExecutionPage>;
-  listChildren(executionId: string): Promise<ExecutionRecord[]>;
+  /** Child executions in the order they were started (item order for a ForEachNode); only `nodeId`'s when given. */
+  listChildren(executionId: string, page: { nodeId?: string; limit: number; cursor?: string }): Promise<ExecutionPage>;
   /** created → running; answers the record, unchanged if it was not `created`. */
   markRunning(executionId: string): Promise<ExecutionRecord>;
   /**

@@ -6,7 +6,8 @@ import { createPool, requireDatabaseUrl, retryingTransientErrors, type Pool } fr
 import type { StepRunner } from '../engine/types.js';
 import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, signalTopic, workflowIdOf } from '../executions/names.js';
 import { ExecutionService } from '../executions/run/ExecutionService.js';
-import type { ExecutionRecord, IExecutionStore } from '../executions/types.js';
+import type { ChildRun } from '../executions/run/children.js';
+import { ENDED_STATUSES, type ExecutionRecord, type IExecutionStore } from '../executions/types.js';
 import { FlowCatalog } from '../flows/FlowCatalog.js';
 import type { FlowServices, SignalMessage } from '../flows/nodes/types.js';
 import { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
@@ -144,7 +145,7 @@ export class DBOSExecutionWorker {
         stepRunner,
         sleep,
         waitForSignal,
-        runChild: (child, signal) => durably(() => this.runChildWorkflow(child, signal)),
+        startChild: (child, signal) => durably(() => this.startChildWorkflow(child, signal)),
         isOwnershipLost,
       });
       return { executionId, status: ended.status };
@@ -153,19 +154,41 @@ export class DBOSExecutionWorker {
     }
   }
 
-  private async runChildWorkflow(child: ExecutionRecord, signal: AbortSignal): Promise<ExecutionRecord> {
+  /**
+   * Starts a child execution as a child workflow. Its end is awaited in the order the parent asks,
+   * which a replay repeats; a cancel stops its workflow and ends its record at once, as the cancel
+   * API does.
+   */
+  private async startChildWorkflow(child: ExecutionRecord, signal: AbortSignal): Promise<ChildRun> {
     const workflowId = workflowIdOf(child);
     const handle = await DBOS.startWorkflow(executionWorkflow(), { workflowID: workflowId })(child.executionId);
-    const cancelChild = () => void DBOS.cancelWorkflow(workflowId).catch((error: unknown) => logger.warn('cancelling a child failed', { error }));
-    signal.addEventListener('abort', cancelChild, { once: true });
-    try {
-      await untilAborted(handle.getResult(), signal);
-    } finally {
-      signal.removeEventListener('abort', cancelChild);
-    }
-    const ended = await this.store.get(child.executionId);
-    if (!ended) throw new Error(`child execution ${child.executionId} vanished`);
-    return ended;
+    const cancel = async (reason: string) => {
+      await DBOS.cancelWorkflow(workflowId);
+      await this.store.cancel(child.executionId, reason);
+    };
+    // A child under way is cancelled with its parent, whether or not the parent awaits it yet.
+    const cancelWithParent = () => void cancel('its parent was cancelled').catch((error: unknown) => logger.warn('cancelling a child failed', { error }));
+    signal.addEventListener('abort', cancelWithParent, { once: true });
+    return {
+      cancel,
+      ended: async () => {
+        let failure: unknown;
+        try {
+          await untilAborted(handle.getResult(), signal);
+        } catch (error) {
+          // A cancelled child's result is an error; its record says how it ended.
+          if (signal.aborted) throw error;
+          failure = error;
+        } finally {
+          signal.removeEventListener('abort', cancelWithParent);
+        }
+        const ended = await this.store.get(child.executionId);
+        if (!ended || !ENDED_STATUSES.includes(ended.status)) {
+          throw new Error(`child execution ${child.executionId} did not end: ${failure instanceof Error ? failure.message : 'its workflow returned'}`, { cause: failure });
+        }
+        return ended;
+      },
+    };
   }
 
   private async launch(): Promise<void> {

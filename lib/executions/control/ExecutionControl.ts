@@ -101,6 +101,12 @@ export class ExecutionControl {
     return this.store.listByFlow(flowId, page);
   }
 
+  /** The execution's children (SubflowNode, ForEachNode) in the order they started, item order for a ForEachNode. */
+  async children(executionId: string, page: { nodeId?: string; limit: number; cursor?: string }): Promise<ExecutionPage> {
+    await this.get(executionId);
+    return this.store.listChildren(executionId, page);
+  }
+
   /** Events after index `after`; with `waitMs`, waits for the first new one (long poll). */
   async events(executionId: string, after: number, waitMs: number): Promise<EventsPage> {
     const startedAt = Date.now();

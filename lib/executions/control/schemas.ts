@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { flowIdSchema, SIGNAL_NAME_PATTERN } from '../../flows/ids.js';
+import { FLOW_ID_PATTERN, flowIdSchema, SIGNAL_NAME_PATTERN } from '../../flows/ids.js';
 import { boundedString, integerInRange, missingOr } from '../../validation.js';
 import { HTTP_WAIT_MAX_MS } from './limits.js';
 
@@ -72,9 +72,17 @@ export const startBodySchema = z.object(
   { error: 'must be a JSON object' },
 );
 
-export const listQuerySchema = z.object({
+const pageFields = {
   limit: queryInteger(1, 100, 20),
   cursor: z.optional(z.string().check(z.maxLength(512, { error: 'must be at most 512 characters' }))),
+};
+
+export const listQuerySchema = z.object(pageFields);
+
+/** `GET /executions/{id}/children`: a page, of one node's children when `nodeId` is given. */
+export const childrenQuerySchema = z.object({
+  ...pageFields,
+  nodeId: z.optional(z.string().check(z.regex(FLOW_ID_PATTERN, { error: 'must match [A-Za-z0-9_-]{1,128}' }))),
 });
 
 export const eventsQuerySchema = z.object({

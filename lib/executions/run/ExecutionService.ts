@@ -1,16 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { runFlow } from '../../engine/runFlow.js';
 import { directStepRunner, type FlowOutcome, type StepRunner } from '../../engine/types.js';
-import { NodeError } from '../../errors.js';
+import { NodeError, NotFoundError } from '../../errors.js';
 import type { FlowCatalog } from '../../flows/FlowCatalog.js';
 import type { FlowServices } from '../../flows/nodes/types.js';
 import type { IFlowLockService } from '../../locks/types.js';
-import { ENDED_STATUSES, type ExecutionEnd, type ExecutionRecord, type IExecutionStore } from '../types.js';
+import type { ExecutionEnd, ExecutionRecord, IExecutionStore } from '../types.js';
+import { ChildLauncher, type ChildRun, type StartChild } from './children.js';
 import { EventWriter } from './EventWriter.js';
-
-export const MAX_EXECUTION_DEPTH = 100;
+import { runForEach } from './forEach.js';
 
 export interface ExecutionServiceOptions {
   flows: FlowCatalog;
@@ -38,8 +37,8 @@ export interface RunOptions {
    * execution only through its DBOS workflow (a WaitForSignalNode run in-process fails).
    */
   waitForSignal?: FlowServices['waitForSignal'];
-  /** Runs a child execution (already created) to its end; default: `run` in this process. */
-  runChild?: (child: ExecutionRecord, signal: AbortSignal) => Promise<ExecutionRecord>;
+  /** Runs a created child execution; default: `run` in this process. */
+  startChild?: StartChild;
   /**
    * Recognises a step error meaning another run now owns this execution (a durable workflow
    * recovered elsewhere): this run then stops at once, writes nothing more and rethrows it.
@@ -99,7 +98,7 @@ export class ExecutionService {
     };
     const sleep = options.sleep ?? sleepUnlessAborted;
     const waitForSignal = options.waitForSignal ?? noSignals;
-    const runChild = options.runChild ?? ((child, signal) => this.run(child.executionId, { ...options, signal }));
+    const startChild = options.startChild ?? ((child, signal) => this.startInProcess(child, signal, options));
     try {
       const flow = await this.options.flows.compiledVersion(execution.flowId, execution.flowVersion);
       const outcome = await runFlow(flow, {
@@ -107,7 +106,10 @@ export class ExecutionService {
         input: execution.input,
         services: this.services(execution, {
           sleep: (ms, signal) => guard(() => sleep(ms, signal)),
-          runChild: (child, signal) => guard(() => runChild(child, signal)),
+          startChild: async (child, signal) => {
+            const run = await guard(() => startChild(child, signal));
+            return { ended: () => guard(() => run.ended()), cancel: (reason) => guard(() => run.cancel(reason)) };
+          },
           waitForSignal: (name, timeoutMs, caller) => guard(() => waitForSignal(name, timeoutMs, caller)),
         }),
         emit: events.emit,
@@ -140,27 +142,14 @@ export class ExecutionService {
     return [...this.running.keys()];
   }
 
-  /**
-   * A child that ended unsuccessfully before this run of its parent began (the parent is being
-   * redriven) is redriven too, and run again; any other ended child is answered as it is.
-   */
-  private async redriveStaleChild(
-    child: ExecutionRecord,
-    parent: ExecutionRecord,
-    runChild: NonNullable<RunOptions['runChild']>,
-    signal: AbortSignal,
-  ): Promise<ExecutionRecord> {
-    const endedBeforeThisRun = child.completedAt !== null && parent.startedAt !== null && Date.parse(child.completedAt) < Date.parse(parent.startedAt);
-    if (child.status === 'completed' || !endedBeforeThisRun) return child;
-    // Read again when the redrive answers nothing: it may have committed before a lost connection.
-    const redriven = (await this.options.store.redrive(child.executionId, child.redriveCount)) ?? (await this.redrivenMeanwhile(child));
-    if (!redriven) throw new NodeError('SubflowFailed', `child execution ${child.executionId} could not be redriven`, { details: { executionId: child.executionId, error: child.error } });
-    return runChild(redriven, signal);
-  }
-
-  private async redrivenMeanwhile(child: ExecutionRecord): Promise<ExecutionRecord | undefined> {
-    const current = await this.options.store.get(child.executionId);
-    return current?.redriveCount === child.redriveCount + 1 ? current : undefined;
+  /** Runs a child in this process, as `run` does; cancelling it aborts that run. */
+  private async startInProcess(child: ExecutionRecord, signal: AbortSignal, options: RunOptions): Promise<ChildRun> {
+    const controller = new AbortController();
+    const stop = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    const running = this.run(child.executionId, { ...options, signal: controller.signal }).finally(() => signal.removeEventListener('abort', stop));
+    running.catch(() => undefined);
+    return { ended: () => running, cancel: async (reason) => controller.abort(reason) };
   }
 
   private lambda(): Promise<LambdaClient> {
@@ -174,10 +163,8 @@ export class ExecutionService {
     return this.lambdaClient;
   }
 
-  private services(
-    execution: ExecutionRecord,
-    durable: { sleep: FlowServices['sleep']; runChild: NonNullable<RunOptions['runChild']>; waitForSignal: FlowServices['waitForSignal'] },
-  ): FlowServices {
+  private services(execution: ExecutionRecord, durable: { sleep: FlowServices['sleep']; startChild: StartChild; waitForSignal: FlowServices['waitForSignal'] }): FlowServices {
+    const children = new ChildLauncher(this.options.store, execution, durable.startChild);
     return {
       flowLock: this.options.flowLock,
       lambda: () => this.lambda(),
@@ -185,23 +172,23 @@ export class ExecutionService {
       sleep: durable.sleep,
       waitForSignal: durable.waitForSignal,
       subflow: async (flowId, input, caller) => {
-        if (execution.depth + 1 > MAX_EXECUTION_DEPTH) {
-          throw new NodeError('LimitExceeded', `subflows nest at most ${MAX_EXECUTION_DEPTH} deep`, { details: { limit: MAX_EXECUTION_DEPTH } });
-        }
-        const { execution: child } = await this.options.store.create({
-          executionId: randomUUID(),
-          flowId,
-          input: input ?? null,
+        const run = await children.launch(
           // The parent's node (and attempt, when it is retried) names its child, so a replayed
           // SubflowNode finds the same child and a retry starts a new one.
-          idempotencyKey: `subflow:${execution.executionId}:${caller.nodeId}${caller.attempt > 1 ? `:attempt-${caller.attempt}` : ''}`,
-          parent: { executionId: execution.executionId, rootExecutionId: execution.rootExecutionId, depth: execution.depth, nodeId: caller.nodeId },
-        });
-        const ended = ENDED_STATUSES.includes(child.status) ? await this.redriveStaleChild(child, execution, durable.runChild, caller.signal) : await durable.runChild(child, caller.signal);
+          { flowId, input, nodeId: caller.nodeId, key: `subflow:${execution.executionId}:${caller.nodeId}${caller.attempt > 1 ? `:attempt-${caller.attempt}` : ''}` },
+          caller.signal,
+        );
+        const ended = await run.ended();
         if (ended.status === 'completed') return ended.output;
         throw new NodeError('SubflowFailed', `subflow ${flowId} (${ended.executionId}) ${ended.status}: ${ended.error?.message ?? 'no output'}`, {
           details: { executionId: ended.executionId, error: ended.error },
         });
+      },
+      forEach: async (flowId, items, settings, caller) => {
+        await this.options.flows.get(flowId).catch((error: unknown) => {
+          throw error instanceof NotFoundError ? new NodeError('InvalidInput', `flowId ${flowId}: no such flow`, { cause: error, details: { port: 'flowId' } }) : error;
+        });
+        return runForEach(children, { executionId: execution.executionId, flowId, items, ...settings, ...caller });
       },
     };
   }

@@ -4,6 +4,7 @@ import { FFDBLockAcquireNode } from './FFDBLockAcquireNode.js';
 import { FFDBLockReleaseNode } from './FFDBLockReleaseNode.js';
 import { FlowInputNode } from './FlowInputNode.js';
 import { FlowOutputNode } from './FlowOutputNode.js';
+import { ForEachNode } from './ForEachNode.js';
 import { HttpRequestNode } from './HttpRequestNode.js';
 import { LambdaInvokeNode } from './LambdaInvokeNode.js';
 import { SleepNode } from './SleepNode.js';
@@ -25,6 +26,7 @@ export const BUILT_IN_NODE_TYPES: readonly NodeType[] = [
   FFDBLockAcquireNode,
   FFDBLockReleaseNode,
   WaitForSignalNode,
+  ForEachNode,
 ];
 
 /** The node types a flow may use, by name. */

@@ -1,4 +1,5 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { ErrorRecord } from '../../errors.js';
 import type { IFlowLockService } from '../../locks/types.js';
 import type { PortSpec } from '../ports.js';
 
@@ -12,11 +13,28 @@ export interface FlowServices {
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   /** Runs another flow as a child execution of the node `nodeId` and answers its output. */
   subflow(flowId: string, input: unknown, caller: { nodeId: string; attempt: number; signal: AbortSignal }): Promise<unknown>;
+  /** Runs flow `flowId` once per item as child executions of the node (ForEachNode). */
+  forEach(flowId: string, items: unknown[], settings: ForEachSettings, caller: { nodeId: string; signal: AbortSignal; report(event: NodeReport): Promise<void> }): Promise<ForEachOutcome>;
   /**
    * Waits durably for the next signal named `name` sent to this execution, at most `timeoutMs`;
    * answers it, or null when the time ran out. `onWaiting` learns when the wait times out, once.
    */
   waitForSignal(name: string, timeoutMs: number, caller: { signal: AbortSignal; onWaiting(timeoutAt: string): Promise<void> }): Promise<SignalMessage | null>;
+}
+
+export interface ForEachSettings {
+  /** Most children running at once. */
+  maxConcurrency: number;
+  /** How many items may fail before the node fails. */
+  toleratedFailures: number;
+}
+
+/** What a ForEachNode resolves: each item's output in item order (null for a failed one), and the failures. */
+export interface ForEachOutcome {
+  results: unknown[];
+  failures: Array<{ index: number; executionId: string; error: ErrorRecord | null }>;
+  succeeded: number;
+  failed: number;
 }
 
 /** A signal as it reaches a waiting node: its payload (null when none was sent) and when FireFlow accepted it. */
