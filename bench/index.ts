@@ -5,6 +5,7 @@ import { migrate } from '../lib/migrate.js';
 import { benchEngine } from './engine.js';
 import { benchExecutions } from './executions.js';
 import { benchLambda } from './lambda.js';
+import { benchForEach, benchSignals } from './flowFeatures.js';
 import { benchLocks } from './locks.js';
 import { benchRedrive, benchRetries } from './resilience.js';
 import { machineDescription, printTable, type Metric } from './support.js';
@@ -19,6 +20,8 @@ const parts: Record<string, (databaseUrl: string) => Promise<Metric[]>> = {
   lambda: benchLambda,
   retries: benchRetries,
   redrive: benchRedrive,
+  signals: benchSignals,
+  foreach: benchForEach,
 };
 const notBuiltYet: string[] = [];
 

@@ -8,6 +8,14 @@ import { BARE_QUEUE } from '../support.js';
 const step = (value: number) => DBOS.runStep(async () => value + 1, { name: 'add' });
 DBOS.registerWorkflow(async (value: number) => step(value), { name: 'bareOneStep' });
 DBOS.registerWorkflow(async (value: number) => step(await step(await step(value))), { name: 'bareThreeStep' });
+// What a WaitForSignalNode does underneath: wait for one message on a topic.
+DBOS.registerWorkflow(
+  async () => {
+    await DBOS.setEvent('waiting', true);
+    return DBOS.recv('signal:go', { timeoutSeconds: 60 });
+  },
+  { name: 'bareRecv' },
+);
 
 const settings = config();
 DBOS.setConfig({

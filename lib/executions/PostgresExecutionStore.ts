@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db.js';
 import { ConflictError, NotFoundError, ValidationError, type ErrorRecord } from '../errors.js';
 import type {
@@ -8,6 +9,8 @@ import type {
   ExecutionRun,
   ExecutionStatus,
   IExecutionStore,
+  ChildParent,
+  NewChild,
   NewExecution,
   RedriveStart,
 } from './types.js';
@@ -48,12 +51,11 @@ const COLUMNS = `execution_id, flow_id, flow_version, status, input, output, err
  * migrations/1763787600000_execution_functions.sql holds their SQL.
  */
 const executionSql = {
-  /** Creates the execution of flow $2 at version $3 (null: the newest) in one round trip. */
+  /** Creates the root execution $1 of flow $2 at version $3 (null: the newest) in one round trip. */
   create: `
     WITH created AS (
-      INSERT INTO fireflow_executions (execution_id, flow_id, flow_version, status, input, idempotency_key,
-                                       parent_execution_id, root_execution_id, depth, parent_node_id, item_index)
-      SELECT $1, v.flow_id, v.version, 'created', $4::jsonb, $5, $6, coalesce($7, $1), $8, $9, $10
+      INSERT INTO fireflow_executions (execution_id, flow_id, flow_version, status, input, idempotency_key, root_execution_id, depth)
+      SELECT $1, v.flow_id, v.version, 'created', $4::jsonb, $5, $1, 0
         FROM fireflow_flows f
         JOIN fireflow_flow_versions v ON v.flow_id = f.flow_id AND v.version = coalesce($3, f.latest_version)
        WHERE f.flow_id = $2
@@ -64,6 +66,36 @@ const executionSql = {
       SELECT execution_id, 0, 'execution:created', jsonb_build_object('flowId', flow_id, 'flowVersion', flow_version) FROM created
     )
     SELECT * FROM created`,
+  /**
+   * Creates the children $1 (a JSON array of {ord, execution_id, idempotency_key, input, item_index})
+   * of flow $2's newest version under parent $3 (root $4, depth $5, node $6), each with its
+   * `execution:created`, or finds those that exist; answers all of them in `ord` order. Each gets
+   * its own creation time, in `ord` order, so that they list in the order asked.
+   */
+  createChildren: `
+    WITH requested AS (
+      SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(ord integer, execution_id text, idempotency_key text, input jsonb, item_index integer)
+    ), version AS (
+      SELECT flow_id, latest_version AS version FROM fireflow_flows WHERE flow_id = $2 AND latest_version > 0
+    ), created AS (
+      INSERT INTO fireflow_executions (execution_id, flow_id, flow_version, status, input, idempotency_key,
+                                       parent_execution_id, root_execution_id, depth, parent_node_id, item_index, created_at)
+      SELECT r.execution_id, v.flow_id, v.version, 'created', r.input, r.idempotency_key, $3, $4, $5 + 1, $6, r.item_index,
+             clock_timestamp() + r.ord * interval '1 microsecond'
+        FROM requested r CROSS JOIN version v
+      ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING ${COLUMNS}, idempotency_key
+    ), event AS (
+      INSERT INTO fireflow_execution_events (execution_id, index, type, data)
+      SELECT execution_id, 0, 'execution:created', jsonb_build_object('flowId', flow_id, 'flowVersion', flow_version) FROM created
+    )
+    SELECT c.*, r.ord FROM created c JOIN requested r USING (idempotency_key)
+    UNION ALL
+    SELECT e.*, r.ord
+      FROM (SELECT ${COLUMNS}, idempotency_key FROM fireflow_executions
+             WHERE flow_id = $2 AND idempotency_key IN (SELECT idempotency_key FROM requested)) e
+      JOIN requested r USING (idempotency_key)
+    ORDER BY ord`,
   byIdempotencyKey: `SELECT ${COLUMNS}, input = $3::jsonb AS same_input FROM fireflow_executions WHERE flow_id = $1 AND idempotency_key = $2`,
   get: `SELECT ${COLUMNS} FROM fireflow_executions WHERE execution_id = $1`,
   listByFlow: `
@@ -159,7 +191,6 @@ export class PostgresExecutionStore implements IExecutionStore {
   constructor(private readonly pool: Queryable) {}
 
   async create(execution: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }> {
-    const { parent } = execution;
     const input = jsonParam(execution.input ?? null);
     const result = await this.pool.query<ExecutionRow>(executionSql.create, [
       execution.executionId,
@@ -167,11 +198,6 @@ export class PostgresExecutionStore implements IExecutionStore {
       execution.flowVersion ?? null,
       input,
       execution.idempotencyKey ?? null,
-      parent?.executionId ?? null,
-      parent?.rootExecutionId ?? null,
-      parent ? parent.depth + 1 : 0,
-      parent?.nodeId ?? null,
-      parent?.itemIndex ?? null,
     ]);
     const row = result.rows[0];
     if (row) return { execution: toRecord(row), created: true };
@@ -190,6 +216,13 @@ export class PostgresExecutionStore implements IExecutionStore {
       throw new ConflictError(`idempotencyKey ${execution.idempotencyKey} was used for execution ${found.execution_id} with a different input`);
     }
     return { execution: toRecord(found), created: false };
+  }
+
+  async createChildren(parent: ChildParent, flowId: string, children: NewChild[]): Promise<ExecutionRecord[]> {
+    const requested = children.map((child, ord) => ({ ord, execution_id: randomUUID(), idempotency_key: child.idempotencyKey, input: child.input ?? null, item_index: child.itemIndex ?? null }));
+    const result = await this.pool.query<ExecutionRow>(executionSql.createChildren, [JSON.stringify(requested), flowId, parent.executionId, parent.rootExecutionId, parent.depth, parent.nodeId]);
+    if (result.rows.length === 0 && children.length > 0) throw new NotFoundError(`flow ${flowId} does not exist`);
+    return result.rows.map(toRecord);
   }
 
   async get(executionId: string): Promise<ExecutionRecord | undefined> {

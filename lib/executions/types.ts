@@ -47,13 +47,27 @@ export interface NewExecution {
   flowVersion?: number;
   input: unknown;
   idempotencyKey?: string;
-  parent?: { executionId: string; rootExecutionId: string; depth: number; nodeId: string; itemIndex?: number };
 }
 
 /** Where a redriven run starts: what earlier runs settled, and the index its events go on from. */
 export interface RedriveStart {
   settled: Record<string, SettledNode>;
   nextIndex: number;
+}
+
+/** The parent a child execution is created under: which execution, its root and depth, and the node. */
+export interface ChildParent {
+  executionId: string;
+  rootExecutionId: string;
+  depth: number;
+  nodeId: string;
+}
+
+/** One child to create; its idempotency key names it, so asking again finds it. */
+export interface NewChild {
+  idempotencyKey: string;
+  input: unknown;
+  itemIndex?: number;
 }
 
 export interface ExecutionPage {
@@ -69,11 +83,17 @@ export type ExecutionEnd =
 
 export interface IExecutionStore {
   /**
-   * Creates the execution with its `execution:created` event, or answers the one that already
+   * Creates a root execution with its `execution:created` event, or answers the one that already
    * has this idempotency key (ConflictError if its input differs). `created` says which.
    * NotFoundError when the flow (or that version) does not exist.
    */
   create(execution: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }>;
+  /**
+   * Creates child executions of `flowId`'s newest version under `parent`, or finds the ones that
+   * exist with those idempotency keys; answers them in the order asked. NotFoundError when the
+   * flow does not exist.
+   */
+  createChildren(parent: ChildParent, flowId: string, children: NewChild[]): Promise<ExecutionRecord[]>;
   get(executionId: string): Promise<ExecutionRecord | undefined>;
   listByFlow(flowId: string, page: { limit: number; cursor?: string }): Promise<ExecutionPage>;
   /** Child executions in the order they were started (item order for a ForEachNode); only `nodeId`'s when given. */

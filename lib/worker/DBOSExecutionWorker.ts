@@ -148,7 +148,7 @@ export class DBOSExecutionWorker {
         startChild: (child, signal) => durably(() => this.startChildWorkflow(child, signal)),
         isOwnershipLost,
       });
-      return { executionId, status: ended.status };
+      return ended;
     } finally {
       this.runningWorkflows.delete(workflowId);
     }
@@ -174,7 +174,8 @@ export class DBOSExecutionWorker {
       ended: async () => {
         let failure: unknown;
         try {
-          await untilAborted(handle.getResult(), signal);
+          const result = await untilAborted(handle.getResult(), signal);
+          if (ENDED_STATUSES.includes(result.status)) return result;
         } catch (error) {
           // A cancelled child's result is an error; its record says how it ended.
           if (signal.aborted) throw error;

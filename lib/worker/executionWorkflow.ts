@@ -1,12 +1,9 @@
 import { DBOS } from '@dbos-inc/dbos-sdk';
 import { EXECUTION_WORKFLOW_NAME } from '../executions/names.js';
-import type { ExecutionStatus } from '../executions/types.js';
+import type { ExecutionRecord } from '../executions/types.js';
 
-/** What the workflow answers: enough to see how it ended without loading the record. */
-export interface WorkflowResult {
-  executionId: string;
-  status: ExecutionStatus;
-}
+/** What the workflow answers: the record as its run left it, so that a parent waiting for it reads it from there. */
+export type WorkflowResult = ExecutionRecord;
 
 type RunExecution = (executionId: string) => Promise<WorkflowResult>;
 

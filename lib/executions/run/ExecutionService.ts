@@ -111,6 +111,7 @@ export class ExecutionService {
             return { ended: () => guard(() => run.ended()), cancel: (reason) => guard(() => run.cancel(reason)) };
           },
           waitForSignal: (name, timeoutMs, caller) => guard(() => waitForSignal(name, timeoutMs, caller)),
+          step: (name, work) => guard(() => stepRunner.run(name, work)),
         }),
         emit: events.emit,
         signal: controller.signal,
@@ -163,7 +164,10 @@ export class ExecutionService {
     return this.lambdaClient;
   }
 
-  private services(execution: ExecutionRecord, durable: { sleep: FlowServices['sleep']; startChild: StartChild; waitForSignal: FlowServices['waitForSignal'] }): FlowServices {
+  private services(
+    execution: ExecutionRecord,
+    durable: { sleep: FlowServices['sleep']; startChild: StartChild; waitForSignal: FlowServices['waitForSignal']; step: StepRunner['run'] },
+  ): FlowServices {
     const children = new ChildLauncher(this.options.store, execution, durable.startChild);
     return {
       flowLock: this.options.flowLock,
@@ -172,13 +176,11 @@ export class ExecutionService {
       sleep: durable.sleep,
       waitForSignal: durable.waitForSignal,
       subflow: async (flowId, input, caller) => {
-        const run = await children.launch(
-          // The parent's node (and attempt, when it is retried) names its child, so a replayed
-          // SubflowNode finds the same child and a retry starts a new one.
-          { flowId, input, nodeId: caller.nodeId, key: `subflow:${execution.executionId}:${caller.nodeId}${caller.attempt > 1 ? `:attempt-${caller.attempt}` : ''}` },
-          caller.signal,
-        );
-        const ended = await run.ended();
+        // The parent's node (and attempt, when it is retried) names its child, so a replayed
+        // SubflowNode finds the same child and a retry starts a new one.
+        const key = `subflow:${execution.executionId}:${caller.nodeId}${caller.attempt > 1 ? `:attempt-${caller.attempt}` : ''}`;
+        const [run] = await children.launch(flowId, caller.nodeId, [{ input, key }], caller.signal);
+        const ended = await (run as ChildRun).ended();
         if (ended.status === 'completed') return ended.output;
         throw new NodeError('SubflowFailed', `subflow ${flowId} (${ended.executionId}) ${ended.status}: ${ended.error?.message ?? 'no output'}`, {
           details: { executionId: ended.executionId, error: ended.error },
@@ -188,7 +190,7 @@ export class ExecutionService {
         await this.options.flows.get(flowId).catch((error: unknown) => {
           throw error instanceof NotFoundError ? new NodeError('InvalidInput', `flowId ${flowId}: no such flow`, { cause: error, details: { port: 'flowId' } }) : error;
         });
-        return runForEach(children, { executionId: execution.executionId, flowId, items, ...settings, ...caller });
+        return runForEach(children, { executionId: execution.executionId, flowId, items, ...settings, ...caller, step: (name, work) => durable.step(name, work) });
       },
     };
   }

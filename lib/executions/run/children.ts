@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { NodeError } from '../../errors.js';
 import { ENDED_STATUSES, type ExecutionRecord, type IExecutionStore } from '../types.js';
 
@@ -12,14 +11,16 @@ export interface ChildRun {
   cancel(reason: string): Promise<void>;
 }
 
-/** Runs a created child execution; the worker runs it as a child workflow. */
+/**
+ * Runs a created child execution; the worker runs it as a child workflow. The durable call that
+ * starts it must be made before the returned promise first waits, so that children started
+ * together keep the order they were asked in.
+ */
 export type StartChild = (child: ExecutionRecord, signal: AbortSignal) => Promise<ChildRun>;
 
 /** One child a node asks for: `key` (its idempotency key) names it, so a replay finds the same child. */
 export interface ChildRequest {
-  flowId: string;
   input: unknown;
-  nodeId: string;
   key: string;
   itemIndex?: number;
 }
@@ -36,34 +37,36 @@ export class ChildLauncher {
     private readonly startChild: StartChild,
   ) {}
 
-  async launch(request: ChildRequest, signal: AbortSignal): Promise<ChildRun> {
+  /** Children of flow `flowId` for the node `nodeId`, created in one statement and started in the order asked. */
+  async launch(flowId: string, nodeId: string, requests: ChildRequest[], signal: AbortSignal): Promise<ChildRun[]> {
     const { parent } = this;
     if (parent.depth + 1 > MAX_EXECUTION_DEPTH) {
       throw new NodeError('LimitExceeded', `child executions nest at most ${MAX_EXECUTION_DEPTH} deep`, { details: { setting: 'depth', limit: MAX_EXECUTION_DEPTH } });
     }
-    const { execution: child } = await this.store.create({
-      executionId: randomUUID(),
-      flowId: request.flowId,
-      input: request.input ?? null,
-      idempotencyKey: request.key,
-      parent: { executionId: parent.executionId, rootExecutionId: parent.rootExecutionId, depth: parent.depth, nodeId: request.nodeId, ...(request.itemIndex === undefined ? {} : { itemIndex: request.itemIndex }) },
-    });
+    const found = await this.store.createChildren(
+      { executionId: parent.executionId, rootExecutionId: parent.rootExecutionId, depth: parent.depth, nodeId },
+      flowId,
+      requests.map((request) => ({ idempotencyKey: request.key, input: request.input, ...(request.itemIndex === undefined ? {} : { itemIndex: request.itemIndex }) })),
+    );
+    const children: ExecutionRecord[] = [];
+    for (const child of found) children.push(this.endedBeforeThisRun(child) ? await this.redrive(child) : child);
     // Every child is started, also one that has ended: a replay must make the same durable calls
     // in the same order as the run it replays, whatever the children did meanwhile (starting an
     // ended child's run answers its end).
-    const endedBeforeThisRun =
-      ENDED_STATUSES.includes(child.status) && child.completedAt !== null && parent.startedAt !== null && Date.parse(child.completedAt) < Date.parse(parent.startedAt);
-    if (child.status === 'completed' || !endedBeforeThisRun) return this.startChild(child, signal);
-    // Read again when the redrive answers nothing: it may have committed before a lost connection.
-    const redriven = (await this.store.redrive(child.executionId, child.redriveCount)) ?? (await this.redrivenMeanwhile(child));
-    if (!redriven) {
-      throw new NodeError('SubflowFailed', `child execution ${child.executionId} could not be redriven: it is still stopping`, { details: { executionId: child.executionId, error: child.error } });
-    }
-    return this.startChild(redriven, signal);
+    return Promise.all(children.map((child) => this.startChild(child, signal)));
   }
 
-  private async redrivenMeanwhile(child: ExecutionRecord): Promise<ExecutionRecord | undefined> {
-    const current = await this.store.get(child.executionId);
-    return current?.redriveCount === child.redriveCount + 1 ? current : undefined;
+  private endedBeforeThisRun(child: ExecutionRecord): boolean {
+    const { startedAt } = this.parent;
+    return child.status !== 'completed' && ENDED_STATUSES.includes(child.status) && child.completedAt !== null && startedAt !== null && Date.parse(child.completedAt) < Date.parse(startedAt);
+  }
+
+  private async redrive(child: ExecutionRecord): Promise<ExecutionRecord> {
+    // Read again when the redrive answers nothing: it may have committed before a lost connection.
+    const redriven = (await this.store.redrive(child.executionId, child.redriveCount)) ?? (await this.store.get(child.executionId));
+    if (redriven?.redriveCount !== child.redriveCount + 1) {
+      throw new NodeError('SubflowFailed', `child execution ${child.executionId} could not be redriven: it is still stopping`, { details: { executionId: child.executionId, error: child.error } });
+    }
+    return redriven;
   }
 }

@@ -13,29 +13,34 @@ export interface ForEachRequest extends ForEachSettings {
   items: unknown[];
   signal: AbortSignal;
   report(event: NodeReport): Promise<void>;
+  /** Runs work as one durable step (its result checkpointed once). */
+  step<T>(name: string, work: () => Promise<T>): Promise<T>;
 }
 
 /**
- * Runs flow `flowId` once per item as child executions, at most `maxConcurrency` at once. Children
- * start in item order and are awaited in item order, so a replay after a crash makes the same
- * durable calls in the same order: a finished item is answered from its record, never run again.
- * A slow item holds back the start of the next ones (never more than `maxConcurrency` run).
+ * Runs flow `flowId` once per item as child executions, at most `maxConcurrency` at once.
+ *
+ * Children start in item order, in batches of up to half the bound, and their ends are awaited
+ * in item order, the oldest batch at a time; so a replay after a crash makes the same durable
+ * calls in the same order, and a finished item is answered from its checkpoint, never run again.
+ * While the oldest items run, the next ones wait for room (never more than `maxConcurrency` run).
  * When more than `toleratedFailures` items fail, no further item starts, the running ones are
- * cancelled and the node fails with `ForEachFailed`.
+ * cancelled (they end `stopped`, counted neither way) and the node fails with `ForEachFailed`.
  */
 export async function runForEach(launcher: ChildLauncher, request: ForEachRequest): Promise<ForEachOutcome> {
   const { items, maxConcurrency, toleratedFailures } = request;
   const results: unknown[] = new Array(items.length).fill(null);
   const failures: ForEachOutcome['failures'] = [];
+  if (items.length === 0) return { results, failures, succeeded: 0, failed: 0 };
+
+  const batch = Math.max(1, Math.ceil(maxConcurrency / 2));
   const running = new Map<number, ChildRun>();
   let succeeded = 0;
-  let started = 0;
+  let next = 0;
   let lastProgressAt: number | undefined;
-
   const progress = () => request.report({ type: 'node:progress', data: { total: items.length, succeeded, failed: failures.length, running: running.size } });
-  const settle = async (index: number): Promise<void> => {
-    const child = (await running.get(index)?.ended()) as ExecutionRecord;
-    running.delete(index);
+
+  const tally = async (index: number, child: ExecutionRecord) => {
     if (child.status === 'completed') {
       results[index] = child.output;
       succeeded += 1;
@@ -49,33 +54,38 @@ export async function runForEach(launcher: ChildLauncher, request: ForEachReques
     }
   };
 
-  if (items.length === 0) return { results, failures, succeeded, failed: 0 };
-  for (let next = 0; next < items.length || running.size > 0; ) {
-    if (next < items.length && running.size < maxConcurrency) {
-      const index = next++;
-      running.set(
-        index,
-        await launcher.launch(
-          { flowId: request.flowId, input: items[index], nodeId: request.nodeId, itemIndex: index, key: `foreach:${request.executionId}:${request.nodeId}:${index}` },
-          request.signal,
-        ),
+  while (next < items.length || running.size > 0) {
+    const room = Math.min(maxConcurrency - running.size, items.length - next);
+    if (room > 0 && (room >= batch || running.size === 0 || next + room === items.length)) {
+      const indexes = Array.from({ length: room }, (_, offset) => next + offset);
+      next += room;
+      const started = await launcher.launch(
+        request.flowId,
+        request.nodeId,
+        indexes.map((index) => ({ input: items[index], itemIndex: index, key: `foreach:${request.executionId}:${request.nodeId}:${index}` })),
+        request.signal,
       );
-      started += 1;
+      indexes.forEach((index, position) => running.set(index, started[position] as ChildRun));
       continue;
     }
-    // Children start in item order, so the map's first key is the oldest one running.
-    await settle(running.keys().next().value as number);
+    // Children start in item order, so the map's first keys are the oldest ones running. Their
+    // ends are awaited as one step: one checkpoint for the batch rather than one per child.
+    const oldest = [...running.keys()].slice(0, batch);
+    const ended = await request.step(`${request.nodeId}:items`, () => Promise.all(oldest.map((index) => (running.get(index) as ChildRun).ended())));
+    for (const [position, index] of oldest.entries()) {
+      running.delete(index);
+      await tally(index, ended[position] as ExecutionRecord);
+    }
     if (failures.length > toleratedFailures) {
-      // Cancelled items are neither failures nor results: each ends `stopped`.
       for (const child of running.values()) await child.cancel(`more than ${toleratedFailures} items failed`);
-      for (const child of running.values()) await child.ended();
+      await request.step(`${request.nodeId}:cancelled-items`, () => Promise.all([...running.values()].map((child) => child.ended())));
       running.clear();
       await progress();
-      throw new NodeError('ForEachFailed', `${failures.length} of ${started} started items failed; ${toleratedFailures} tolerated`, {
-        details: { failures: [...failures].sort((a, b) => a.index - b.index), succeeded, failed: failures.length, notStarted: items.length - started },
+      throw new NodeError('ForEachFailed', `${failures.length} items failed; ${toleratedFailures} tolerated`, {
+        details: { failures, succeeded, failed: failures.length, notStarted: items.length - next },
       });
     }
   }
   await progress();
-  return { results, failures: failures.sort((a, b) => a.index - b.index), succeeded, failed: failures.length };
+  return { results, failures, succeeded, failed: failures.length };
 }
