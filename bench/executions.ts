@@ -13,7 +13,7 @@ const LATENCY_SAMPLES = 60;
 const THROUGHPUT_EXECUTIONS = 2_000;
 const POLL_MS = 5;
 
-interface Target {
+export interface Target {
   /** Enqueues one run; answers its workflow ID. */
   enqueue(): Promise<string>;
 }
@@ -34,12 +34,12 @@ async function latencies(client: DBOSClient, target: Target): Promise<number[]> 
 }
 
 /**
- * Executions per second of a worker started on THROUGHPUT_EXECUTIONS queued executions, from the
- * moment it is ready until the database shows all of them done.
+ * Executions per second of a worker started on `count` queued executions, from the moment it is
+ * ready until the database shows all of them done.
  */
-async function throughput(pool: Pool, queueName: string, target: Target, startWorker: () => WorkerProcess): Promise<number> {
+export async function throughput(pool: Pool, queueName: string, target: Target, startWorker: () => WorkerProcess, count = THROUGHPUT_EXECUTIONS): Promise<number> {
   const ids: string[] = [];
-  for (let i = 0; i < THROUGHPUT_EXECUTIONS; i += 1) ids.push(await target.enqueue());
+  for (let i = 0; i < count; i += 1) ids.push(await target.enqueue());
   const worker = startWorker();
   await worker.ready;
   const started = performance.now();

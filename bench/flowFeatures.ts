@@ -7,6 +7,7 @@ import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME } from '../lib/executions/n
 import { PostgresExecutionStore } from '../lib/executions/PostgresExecutionStore.js';
 import { FlowCatalog } from '../lib/flows/FlowCatalog.js';
 import { PostgresFlowStore } from '../lib/flows/PostgresFlowStore.js';
+import { throughput } from './executions.js';
 import { absoluteMetric, BARE_QUEUE, percentile, ratioMetric, sleep, type Metric } from './support.js';
 
 // Signals and ForEachNode (SPEC §9), each against bare DBOS doing the same in the same run.
@@ -103,25 +104,14 @@ export async function benchForEach(databaseUrl: string): Promise<Metric[]> {
       edges: [{ from: 'in.value', to: 'map.items' }],
     });
 
-    const ids: string[] = [];
-    for (let i = 0; i < FOREACH_ITEMS; i += 1) ids.push((await control.start({ flowId: 'bench-item', input: i, waitMs: 0 })).execution.executionId);
-    const topLevel = fireflowWorker(databaseUrl, 'bench-top-level');
-    let topLevelRate: number;
-    try {
-      await topLevel.ready;
-      const started = performance.now();
-      for (;;) {
-        const { rows } = await pool.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM dbos.workflow_status WHERE queue_name = $1 AND status = 'SUCCESS' AND workflow_uuid = ANY($2)",
-          [EXECUTION_QUEUE_NAME, ids],
-        );
-        if ((rows[0]?.n ?? 0) >= ids.length) break;
-        await sleep(20);
-      }
-      topLevelRate = ids.length / ((performance.now() - started) / 1000);
-    } finally {
-      await topLevel.stop();
-    }
+    let item = 0;
+    const topLevelRate = await throughput(
+      pool,
+      EXECUTION_QUEUE_NAME,
+      { enqueue: async () => (await control.start({ flowId: 'bench-item', input: item++, waitMs: 0 })).execution.executionId },
+      () => fireflowWorker(databaseUrl, 'bench-top-level'),
+      FOREACH_ITEMS,
+    );
 
     const mapper = fireflowWorker(databaseUrl, 'bench-foreach');
     let forEachRate: number;

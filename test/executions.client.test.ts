@@ -3,7 +3,7 @@ import { FireflowClient } from '../lib/client/FireflowClient.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { doublingFlow } from './support/fixtures.js';
 import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
-import { lambdaClient } from './support/stack.js';
+import { lambdaClient, rejectionOf } from './support/stack.js';
 
 // Executions as other Lambdas start them: FireflowClient → serverless-offline's invoke endpoint →
 // the execution functions → DBOS queue → the suite's worker process.
@@ -19,11 +19,6 @@ beforeAll(async () => {
 });
 afterAll(() => kit.close());
 
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
 
 describe('FireflowClient', () => {
   it('starts an execution and waits for its output, like a synchronous Step Functions call', async () => {
@@ -47,7 +42,7 @@ describe('FireflowClient', () => {
     const first = await client.startExecutionAndWait(doubling, { input: 1, idempotencyKey: 'same-key', waitMs: 20_000 });
     const again = await client.startExecution(doubling, { input: 1, idempotencyKey: 'same-key' });
     expect(again.executionId).toBe(first.executionId);
-    expect(await failure(client.startExecution(doubling, { input: 2, idempotencyKey: 'same-key' }))).toBeInstanceOf(ConflictError);
+    expect(await rejectionOf(client.startExecution(doubling, { input: 2, idempotencyKey: 'same-key' }))).toBeInstanceOf(ConflictError);
   });
 
   it('cancels a running execution', async () => {
@@ -76,9 +71,9 @@ describe('FireflowClient', () => {
   });
 
   it('reports unknown flows and executions as NotFoundError', async () => {
-    expect(await failure(client.startExecution(uniqueFlowId('missing')))).toBeInstanceOf(NotFoundError);
-    expect(await failure(client.getExecution('no-such-execution'))).toBeInstanceOf(NotFoundError);
-    expect(await failure(client.cancelExecution('no-such-execution'))).toBeInstanceOf(NotFoundError);
+    expect(await rejectionOf(client.startExecution(uniqueFlowId('missing')))).toBeInstanceOf(NotFoundError);
+    expect(await rejectionOf(client.getExecution('no-such-execution'))).toBeInstanceOf(NotFoundError);
+    expect(await rejectionOf(client.cancelExecution('no-such-execution'))).toBeInstanceOf(NotFoundError);
   });
 
   it('rejects bad input with a typed ValidationError naming the field, starting nothing', async () => {
@@ -94,7 +89,7 @@ describe('FireflowClient', () => {
       [() => client.cancelExecution('x', 'r'.repeat(1_001)), 'reason'],
     ];
     for (const [call, field] of cases) {
-      const error = await failure(call());
+      const error = await rejectionOf(call());
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).details?.map((problem) => problem.field)).toContain(field);
     }

@@ -1,28 +1,20 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
+import { sideEffectServer, type SideEffectServer } from './support/sideEffects.js';
 import { http as api } from './support/stack.js';
 
 // ForEachNode on the real stack: HTTP through serverless-offline, the suite's worker.
 let kit: FlowKit;
-let server: http.Server;
-let baseUrl: string;
-const calls = new Map<string, number>();
+let server: SideEffectServer;
 
 beforeAll(async () => {
   kit = flowKit();
-  server = http.createServer((request, response) => {
-    calls.set(request.url ?? '', (calls.get(request.url ?? '') ?? 0) + 1);
-    response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await sideEffectServer();
 });
 
 afterAll(async () => {
   await kit.close();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
 });
 
 /** A child flow: calls `<baseUrl>/<label>/<item>` once, then answers item × 2. */
@@ -31,7 +23,7 @@ async function countingChild(label: string): Promise<string> {
   await kit.flows.save(flowId, {
     nodes: [
       { id: 'in', type: 'FlowInputNode' },
-      { id: 'url', type: 'TransformNode', inputs: { expression: `"${baseUrl}/${flowId}/" & $string($)` } },
+      { id: 'url', type: 'TransformNode', inputs: { expression: `"${server.url}/${flowId}/" & $string($)` } },
       { id: 'call', type: 'HttpRequestNode' },
       { id: 'double', type: 'TransformNode', inputs: { expression: '$ * 2' } },
       { id: 'out', type: 'FlowOutputNode' },
@@ -108,7 +100,7 @@ describe('ForEachNode', () => {
     }
     const record = (await api('GET', `/executions/${started.body.executionId}`)).body;
     expect(record).toMatchObject({ status: 'completed', output: items.map((item) => item * 2) });
-    expect(items.every((item) => calls.get(`/${child}/${item}`) === 1)).toBe(true);
+    expect(items.every((item) => server.calls(`/${child}/${item}`) === 1)).toBe(true);
     expect(most).toBeGreaterThan(1);
     expect(most).toBeLessThanOrEqual(8);
 

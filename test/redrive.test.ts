@@ -1,35 +1,24 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FireflowClient } from '../lib/client/FireflowClient.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
-import { http as api, lambdaClient } from './support/stack.js';
+import { sideEffectServer, type SideEffectServer } from './support/sideEffects.js';
+import { http as api, lambdaClient, rejectionOf } from './support/stack.js';
 
 // Redrive on the real stack: HTTP and invoke through serverless-offline, the suite's worker.
 let kit: FlowKit;
 let client: FireflowClient;
-let server: http.Server;
-let baseUrl: string;
-const sideEffects = new Map<string, number>();
-/** Paths that answer 503 while they are in here. */
-const failing = new Set<string>();
+let server: SideEffectServer;
 
 beforeAll(async () => {
   kit = flowKit();
   client = new FireflowClient({ lambdaClient: lambdaClient(), functionPrefix: 'fireflow-dev-' });
-  server = http.createServer((request, response) => {
-    const path = request.url ?? '';
-    sideEffects.set(path, (sideEffects.get(path) ?? 0) + 1);
-    response.writeHead(failing.has(path) ? 503 : 200, { 'content-type': 'application/json' }).end('{"ok":true}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await sideEffectServer();
 });
 
 afterAll(async () => {
   await kit.close();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
 });
 
 /** A (a side effect) → B (fails while its path is failing) → C → out. */
@@ -37,11 +26,11 @@ async function flakyFlow(label: string): Promise<{ flowId: string; sideEffect: s
   const flowId = uniqueFlowId(label);
   const sideEffect = `/${flowId}/a`;
   const toggle = `/${flowId}/b`;
-  failing.add(toggle);
+  server.failing.add(toggle);
   await kit.flows.save(flowId, {
     nodes: [
-      { id: 'a', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${sideEffect}`, method: 'POST' } },
-      { id: 'b', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${toggle}`, failOnStatus: ['5xx'] } },
+      { id: 'a', type: 'HttpRequestNode', inputs: { url: `${server.url}${sideEffect}`, method: 'POST' } },
+      { id: 'b', type: 'HttpRequestNode', inputs: { url: `${server.url}${toggle}`, failOnStatus: ['5xx'] } },
       { id: 'c', type: 'TransformNode', inputs: { expression: '"done " & $string($)' } },
       { id: 'out', type: 'FlowOutputNode' },
     ],
@@ -56,11 +45,6 @@ async function flakyFlow(label: string): Promise<{ flowId: string; sideEffect: s
 
 const startAndWait = async (flowId: string) => (await api('POST', `/flows/${flowId}/executions?waitMs=20000`, { json: {} })).body;
 
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
 
 describe('redrive', () => {
   it('runs a failed execution again from the failed node over HTTP: same id, no repeated side effect, events numbered on', async () => {
@@ -69,12 +53,12 @@ describe('redrive', () => {
     expect(failed).toMatchObject({ status: 'failed', error: { type: 'HttpError', nodeId: 'b' }, redriveCount: 0 });
     // A new version saved meanwhile: the redrive keeps the version the execution started with.
     await kit.flows.save(flow.flowId, { nodes: [{ id: 'other', type: 'FailNode' }] });
-    failing.delete(flow.toggle);
+    server.failing.delete(flow.toggle);
 
     const redriven = await api('POST', `/executions/${failed.executionId}/redrive?waitMs=20000`, { json: {} });
     expect(redriven).toMatchObject({ status: 200, body: { executionId: failed.executionId, status: 'completed', output: 'done 200', error: null, redriveCount: 1, flowVersion: failed.flowVersion } });
-    expect(sideEffects.get(flow.sideEffect)).toBe(1);
-    expect(sideEffects.get(flow.toggle)).toBe(2);
+    expect(server.calls(flow.sideEffect)).toBe(1);
+    expect(server.calls(flow.toggle)).toBe(2);
 
     const { body } = await api('GET', `/executions/${failed.executionId}/events?after=-1`);
     const events = body.events as Array<{ index: number; type: string; nodeId?: string; data?: unknown }>;
@@ -93,12 +77,12 @@ describe('redrive', () => {
     const flow = await flakyFlow('redrive-invoke');
     const failed = await startAndWait(flow.flowId);
     expect(failed.status).toBe('failed');
-    failing.delete(flow.toggle);
+    server.failing.delete(flow.toggle);
     expect(await client.redriveExecutionAndWait(failed.executionId, { waitMs: 20_000 })).toMatchObject({ status: 'completed', redriveCount: 1 });
-    expect(sideEffects.get(flow.sideEffect)).toBe(1);
-    expect(await failure(client.redriveExecution(failed.executionId))).toBeInstanceOf(ConflictError);
-    expect(await failure(client.redriveExecution('no-such-execution'))).toBeInstanceOf(NotFoundError);
-    const invalid = await failure(client.redriveExecutionAndWait(failed.executionId, { waitMs: -1 }));
+    expect(server.calls(flow.sideEffect)).toBe(1);
+    expect(await rejectionOf(client.redriveExecution(failed.executionId))).toBeInstanceOf(ConflictError);
+    expect(await rejectionOf(client.redriveExecution('no-such-execution'))).toBeInstanceOf(NotFoundError);
+    const invalid = await rejectionOf(client.redriveExecutionAndWait(failed.executionId, { waitMs: -1 }));
     expect(invalid).toBeInstanceOf(ValidationError);
     expect((invalid as ValidationError).details?.map((problem) => problem.field)).toEqual(['waitMs']);
   });
@@ -106,7 +90,7 @@ describe('redrive', () => {
   it('lets one of two redrives at once win; the other is a 409', async () => {
     const flow = await flakyFlow('redrive-race');
     const failed = await startAndWait(flow.flowId);
-    failing.delete(flow.toggle);
+    server.failing.delete(flow.toggle);
     const answers = await Promise.all([1, 2].map(() => api('POST', `/executions/${failed.executionId}/redrive`, { json: {} })));
     expect(answers.map((answer) => answer.status).sort()).toEqual([202, 409]);
     expect(answers.find((answer) => answer.status === 409)?.body.error.code).toBe('ConflictError');
@@ -144,7 +128,7 @@ describe('redrive', () => {
     const sideEffect = `/${flowId}/a`;
     await kit.flows.save(flowId, {
       nodes: [
-        { id: 'a', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${sideEffect}`, method: 'POST' } },
+        { id: 'a', type: 'HttpRequestNode', inputs: { url: `${server.url}${sideEffect}`, method: 'POST' } },
         { id: 'nap', type: 'SleepNode', inputs: { ms: 1_500 } },
         { id: 'out', type: 'FlowOutputNode' },
       ],
@@ -181,7 +165,7 @@ describe('redrive', () => {
 
     const redriven = await api('POST', `/executions/${executionId}/redrive?waitMs=20000`, { json: {} });
     expect(redriven.body).toMatchObject({ status: 'completed', output: true, redriveCount: 2, error: null });
-    expect(sideEffects.get(sideEffect)).toBe(1);
+    expect(server.calls(sideEffect)).toBe(1);
   });
 
   it('redrives the failed child of a SubflowNode instead of starting a new one; a child itself is redriven through its root', async () => {
@@ -199,12 +183,12 @@ describe('redrive', () => {
     const [failedChild] = (await kit.store.listChildren(failed.executionId, { limit: 100 })).items;
     expect((await api('POST', `/executions/${failedChild?.executionId}/redrive`, { json: {} })).status).toBe(409);
 
-    failing.delete(child.toggle);
+    server.failing.delete(child.toggle);
     const redriven = await api('POST', `/executions/${failed.executionId}/redrive?waitMs=20000`, { json: {} });
     expect(redriven.body).toMatchObject({ status: 'completed', output: 'done 200' });
     const children = (await kit.store.listChildren(failed.executionId, { limit: 100 })).items;
     expect(children).toHaveLength(1);
     expect(children[0]).toMatchObject({ executionId: failedChild?.executionId, status: 'completed', redriveCount: 1, parentNodeId: 'call' });
-    expect(sideEffects.get(child.sideEffect)).toBe(1);
+    expect(server.calls(child.sideEffect)).toBe(1);
   });
 });

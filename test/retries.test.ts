@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../lib/engine/retry.js';
 import { NodeError, ValidationError } from '../lib/errors.js';
@@ -7,36 +5,25 @@ import type { Retrier } from '../lib/flows/compile.js';
 import { BUILT_IN_NODE_TYPES, NodeRegistry } from '../lib/flows/nodes/registry.js';
 import type { NodeType } from '../lib/flows/nodes/types.js';
 import { eventTrail, flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
+import { sideEffectServer, type SideEffectServer } from './support/sideEffects.js';
 
 let kit: FlowKit;
-let server: http.Server;
-let baseUrl: string;
-const calls = new Map<string, number>();
+let server: SideEffectServer;
 
 beforeAll(async () => {
   kit = flowKit();
-  // `/<anything>/status-<code>-<n>`: answers <code> to the first n calls, then 200.
-  server = http.createServer((request, response) => {
-    const path = request.url ?? '';
-    const count = (calls.get(path) ?? 0) + 1;
-    calls.set(path, count);
-    const [, code, times] = /status-(\d{3})-(\d+)/.exec(path) ?? [];
-    const status = code && count <= Number(times) ? Number(code) : 200;
-    response.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'fine' : `${'x'.repeat(5_000)} busy`);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await sideEffectServer();
 });
 
 afterAll(async () => {
   await kit.close();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
 });
 
 const flakyCall = (path: string, retry: unknown[], extra: Record<string, unknown> = {}) => ({
   id: 'call',
   type: 'HttpRequestNode',
-  inputs: { url: `${baseUrl}${path}`, failOnStatus: ['5xx', 429] },
+  inputs: { url: `${server.url}${path}`, failOnStatus: ['5xx', 429] },
   retry,
   ...extra,
 });
@@ -49,7 +36,7 @@ describe('retry policies', () => {
       edges: [{ from: 'call.status', to: 'out.value' }],
     });
     expect(execution).toMatchObject({ status: 'completed', output: 200 });
-    expect(calls.get(path)).toBe(3);
+    expect(server.calls(path)).toBe(3);
     const retrying = events.filter((event) => event.type === 'node:retrying').map((event) => event.data as { attempt: number; delayMs: number; error: { type: string; details: { status: number; truncated: boolean; body: string } } });
     expect(retrying.map(({ attempt, delayMs }) => ({ attempt, delayMs }))).toEqual([{ attempt: 1, delayMs: 40 }, { attempt: 2, delayMs: 80 }]);
     expect(retrying[0]?.error).toMatchObject({ type: 'HttpError', details: { status: 503, truncated: true } });
@@ -61,7 +48,7 @@ describe('retry policies', () => {
     const path = `/${uniqueFlowId('no-match')}/status-503-1`;
     const { execution, events } = await kit.runDefinition({ nodes: [flakyCall(path, [{ on: ['NetworkError'], intervalMs: 10 }])] });
     expect(execution.error).toMatchObject({ type: 'HttpError', nodeId: 'call', details: { status: 503 } });
-    expect(calls.get(path)).toBe(1);
+    expect(server.calls(path)).toBe(1);
     expect(events.find((event) => event.type === 'node:failed')?.data).toMatchObject({ attempts: 1, handled: false });
   });
 
@@ -72,7 +59,7 @@ describe('retry policies', () => {
       edges: [{ from: 'call.__errorType', to: 'out.value' }],
     });
     expect(execution).toMatchObject({ status: 'completed', output: 'HttpError' });
-    expect(calls.get(path)).toBe(2);
+    expect(server.calls(path)).toBe(2);
     expect(events.find((event) => event.type === 'node:failed')?.data).toMatchObject({ attempts: 2, handled: true, error: { type: 'HttpError' } });
   });
 
@@ -107,11 +94,11 @@ describe('retry policies', () => {
     const path = `/${uniqueFlowId('cancel-delay')}/status-503-9`;
     const controller = new AbortController();
     const running = kit.runDefinition({ nodes: [flakyCall(path, [{ intervalMs: 60_000 }])] }, null, { signal: controller.signal });
-    while ((calls.get(path) ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (server.calls(path) < 1) await new Promise((resolve) => setTimeout(resolve, 10));
     controller.abort('operator said stop');
     const { execution, events } = await running;
     expect(execution).toMatchObject({ status: 'stopped', error: { type: 'Cancelled', message: 'operator said stop' } });
-    expect(calls.get(path)).toBe(1);
+    expect(server.calls(path)).toBe(1);
     expect(eventTrail(events).at(-1)).toBe('flow:cancelled');
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FireflowClient } from '../lib/client/FireflowClient.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/errors.js';
 import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
-import { http as api, lambdaClient } from './support/stack.js';
+import { http as api, lambdaClient, rejectionOf } from './support/stack.js';
 
 // Signals on the real stack: HTTP and invoke through serverless-offline, the suite's worker.
 let kit: FlowKit;
@@ -47,11 +47,6 @@ const ended = async (executionId: string) => {
   }
 };
 
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
 
 describe('signals', () => {
   it('completes a waiting node with the payload of a signal sent over HTTP', async () => {
@@ -96,9 +91,9 @@ describe('signals', () => {
     expect(done.status).toBe('completed');
     const conflict = await api('POST', `/executions/${done.executionId}/signals/approval`, { json: {} });
     expect(conflict).toMatchObject({ status: 409, body: { error: { code: 'ConflictError' } } });
-    expect(await failure(client.sendSignal(done.executionId, 'approval'))).toBeInstanceOf(ConflictError);
+    expect(await rejectionOf(client.sendSignal(done.executionId, 'approval'))).toBeInstanceOf(ConflictError);
     expect((await api('POST', '/executions/no-such-execution/signals/approval', { json: {} })).status).toBe(404);
-    expect(await failure(client.sendSignal('no-such-execution', 'approval'))).toBeInstanceOf(NotFoundError);
+    expect(await rejectionOf(client.sendSignal('no-such-execution', 'approval'))).toBeInstanceOf(NotFoundError);
     const messages = await kit.pool.query('SELECT count(*)::int AS n FROM dbos.notifications WHERE destination_uuid = $1', [done.executionId]);
     expect(messages.rows[0].n).toBe(0);
   });
@@ -110,7 +105,7 @@ describe('signals', () => {
     expect(badName.body.error.details.map((problem: { field: string }) => problem.field)).toEqual(['signal']);
     expect((await api('POST', `/executions/${executionId}/signals/approval`, { json: { payload: 'x'.repeat(300_000) } })).status).toBe(413);
     expect((await api('POST', `/executions/${executionId}/signals/approval`, { json: { signalId: '' } })).status).toBe(400);
-    const tooBig = await failure(client.sendSignal(executionId, 'approval', { payload: 'x'.repeat(270_000) }));
+    const tooBig = await rejectionOf(client.sendSignal(executionId, 'approval', { payload: 'x'.repeat(270_000) }));
     expect(tooBig).toBeInstanceOf(ValidationError);
     expect((tooBig as ValidationError).details?.map((problem) => problem.field)).toEqual(['payload']);
     const messages = await kit.pool.query('SELECT count(*)::int AS n FROM dbos.notifications WHERE destination_uuid = $1', [executionId]);

@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkerProcess, type WorkerProcess } from '../devtools/processes.js';
 import type { ExecutionRecord } from '../lib/executions/types.js';
@@ -7,15 +5,12 @@ import { ExecutionControl } from '../lib/executions/control/ExecutionControl.js'
 import { ExecutionQueue } from '../lib/executions/control/ExecutionQueue.js';
 import { doublingFlow, subflowCallerFlow } from './support/fixtures.js';
 import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
+import { sideEffectServer, type SideEffectServer } from './support/sideEffects.js';
 import { databaseUrl } from './support/stack.js';
 
 let kit: FlowKit;
 let queue: ExecutionQueue;
-let server: http.Server;
-let baseUrl: string;
-const hits = new Map<string, number>();
-/** When each request arrived, per path. */
-const hitTimes = new Map<string, number[]>();
+let server: SideEffectServer;
 const workers: WorkerProcess[] = [];
 const RELEASE = 'worker-test';
 
@@ -23,19 +18,7 @@ beforeAll(async () => {
   kit = flowKit();
   // A release of its own, so that only this file's workers (not the suite's) take its executions.
   queue = await ExecutionQueue.create({ databaseUrl: databaseUrl(), appVersion: RELEASE });
-  // Counts requests per path: the side effects that must happen exactly once. A path with
-  // `status-<code>-<n>` in it answers <code> to its first n requests.
-  server = http.createServer((request, response) => {
-    const path = request.url ?? '';
-    const count = (hits.get(path) ?? 0) + 1;
-    hits.set(path, count);
-    hitTimes.set(path, [...(hitTimes.get(path) ?? []), Date.now()]);
-    const [, code, times] = /status-(\d{3})-(\d+)/.exec(path) ?? [];
-    const status = code && count <= Number(times) ? Number(code) : 200;
-    response.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await sideEffectServer();
 });
 
 afterEach(async () => {
@@ -45,7 +28,7 @@ afterEach(async () => {
 afterAll(async () => {
   await queue.close();
   await kit.close();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
 });
 
 function worker(id: string, env: Record<string, string> = {}): WorkerProcess {
@@ -80,9 +63,9 @@ async function sleepyFlow(label: string, sleepMs: number): Promise<{ flowId: str
   const after = `/${flowId}/after`;
   await kit.flows.save(flowId, {
     nodes: [
-      { id: 'before', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${before}` } },
+      { id: 'before', type: 'HttpRequestNode', inputs: { url: `${server.url}${before}` } },
       { id: 'nap', type: 'SleepNode', inputs: { ms: sleepMs } },
-      { id: 'after', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${after}` } },
+      { id: 'after', type: 'HttpRequestNode', inputs: { url: `${server.url}${after}` } },
       { id: 'out', type: 'FlowOutputNode' },
     ],
     edges: [
@@ -114,8 +97,8 @@ describe('DBOSExecutionWorker in its own process', () => {
     const executionId = await enqueue(flow.flowId);
     const record = await ended(executionId);
     expect(record).toMatchObject({ status: 'completed', output: 200 });
-    expect(hits.get(flow.before)).toBe(1);
-    expect(hits.get(flow.after)).toBe(1);
+    expect(server.calls(flow.before)).toBe(1);
+    expect(server.calls(flow.after)).toBe(1);
   });
 
   it('finishes an execution after a kill -9 and a restart with the same ID, without repeating completed nodes', async () => {
@@ -130,9 +113,9 @@ describe('DBOSExecutionWorker in its own process', () => {
     const record = await ended(executionId);
     expect(record.error).toBeNull();
     expect(record.status).toBe('completed');
-    expect({ before: hits.get(flow.before), after: hits.get(flow.after) }).toEqual({ before: 1, after: 1 });
-    expect(hits.get(flow.before)).toBe(1);
-    expect(hits.get(flow.after)).toBe(1);
+    expect({ before: server.calls(flow.before), after: server.calls(flow.after) }).toEqual({ before: 1, after: 1 });
+    expect(server.calls(flow.before)).toBe(1);
+    expect(server.calls(flow.after)).toBe(1);
   });
 
   it('resumes a retry delay after a kill -9 with only what is left of it, and never calls early or twice', async () => {
@@ -143,7 +126,7 @@ describe('DBOSExecutionWorker in its own process', () => {
     const path = `/${flowId}/status-503-1`;
     await kit.flows.save(flowId, {
       nodes: [
-        { id: 'call', type: 'HttpRequestNode', inputs: { url: `${baseUrl}${path}`, failOnStatus: ['5xx'] }, retry: [{ on: ['HttpError'], maxAttempts: 2, intervalMs: 5_000 }] },
+        { id: 'call', type: 'HttpRequestNode', inputs: { url: `${server.url}${path}`, failOnStatus: ['5xx'] }, retry: [{ on: ['HttpError'], maxAttempts: 2, intervalMs: 5_000 }] },
         { id: 'out', type: 'FlowOutputNode' },
       ],
       edges: [{ from: 'call.status', to: 'out.value' }],
@@ -154,8 +137,8 @@ describe('DBOSExecutionWorker in its own process', () => {
     await worker(id).ready;
     const record = await ended(executionId);
     expect(record).toMatchObject({ status: 'completed', output: 200 });
-    expect(hits.get(path)).toBe(2);
-    const [firstCall, secondCall] = hitTimes.get(path) ?? [];
+    expect(server.calls(path)).toBe(2);
+    const [firstCall, secondCall] = server.times(path);
     expect((secondCall as number) - (firstCall as number)).toBeGreaterThanOrEqual(4_900);
     const events = await kit.store.listEvents(executionId, -1, 1_000);
     expect(events.filter((event) => event.type === 'node:retrying')).toHaveLength(1);
@@ -195,7 +178,7 @@ describe('DBOSExecutionWorker in its own process', () => {
     await kit.flows.save(childId, {
       nodes: [
         { id: 'in', type: 'FlowInputNode' },
-        { id: 'url', type: 'TransformNode', inputs: { expression: `"${baseUrl}/${childId}/" & $string($)` } },
+        { id: 'url', type: 'TransformNode', inputs: { expression: `"${server.url}/${childId}/" & $string($)` } },
         { id: 'call', type: 'HttpRequestNode' },
         { id: 'nap', type: 'SleepNode', inputs: { ms: 100 } },
         { id: 'out', type: 'FlowOutputNode' },
@@ -222,7 +205,7 @@ describe('DBOSExecutionWorker in its own process', () => {
     const items = Array.from({ length: 60 }, (_, i) => i);
     const { execution } = await kit.create(parentId, { input: items });
     await queue.enqueue(execution);
-    const callsOf = (item: number) => hits.get(`/${childId}/${item}`) ?? 0;
+    const callsOf = (item: number) => server.calls(`/${childId}/${item}`);
     await until(async () => (items.filter((item) => callsOf(item) > 0).length >= 15 ? true : undefined), 20_000);
     await first.stop('SIGKILL');
     await worker(id).ready;
@@ -245,8 +228,8 @@ describe('DBOSExecutionWorker in its own process', () => {
     await worker(`w-survivor-${Date.now()}`).ready;
     const record = await ended(executionId, 30_000);
     expect(record.status).toBe('completed');
-    expect(hits.get(flow.before)).toBe(1);
-    expect(hits.get(flow.after)).toBe(1);
+    expect(server.calls(flow.before)).toBe(1);
+    expect(server.calls(flow.after)).toBe(1);
   });
 
   it('stops an execution cancelled during a long sleep', async () => {
@@ -258,7 +241,7 @@ describe('DBOSExecutionWorker in its own process', () => {
     const record = await ended(executionId, 10_000);
     expect(record.error).toEqual({ type: 'Cancelled', message: 'cancelled' });
     expect(record.status).toBe('stopped');
-    expect(hits.get(flow.after)).toBeUndefined();
+    expect(server.calls(flow.after)).toBe(0);
   });
 
   it('lets running executions finish when it is stopped with SIGTERM', async () => {
@@ -269,7 +252,7 @@ describe('DBOSExecutionWorker in its own process', () => {
     await reached(executionId, 'node:started', 'nap');
     await stopping.stop('SIGTERM');
     expect(await kit.store.get(executionId)).toMatchObject({ status: 'completed', output: 200, error: null });
-    expect(hits.get(flow.after)).toBe(1);
+    expect(server.calls(flow.after)).toBe(1);
   });
 
   it('runs a SubflowNode as a child workflow', async () => {
@@ -306,6 +289,6 @@ describe('DBOSExecutionWorker in its own process', () => {
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(3);
     for (const executionId of executionIds) expect((await kit.store.get(executionId))?.status).toBe('completed');
-    expect(hits.get(flow.after)).toBe(10);
+    expect(server.calls(flow.after)).toBe(10);
   }, 60_000);
 });

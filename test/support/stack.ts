@@ -40,6 +40,13 @@ export async function http(
   return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
+/** What `promise` rejects with, or undefined when it resolves. */
+export const rejectionOf = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+
 let client: LambdaClient | undefined;
 
 /** The real AWS SDK Lambda client, pointed at serverless-offline's invoke endpoint. */

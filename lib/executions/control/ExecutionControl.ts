@@ -113,10 +113,12 @@ export class ExecutionControl {
     const deadline = startedAt + waitMs;
     for (;;) {
       const execution = await this.get(executionId);
+      // Read before the events: a history closed by then has all its events written (the last
+      // ones and the closing commit together), so a page short of full holds its terminal event.
+      const closed = isEnded(execution) && (await this.store.historyClosed(executionId));
       const events = await this.store.listEvents(executionId, after, EVENTS_PAGE);
       const last = events.at(-1);
-      // A closed history ends with its terminal event: a page short of full has returned it.
-      const done = isEnded(execution) && events.length < EVENTS_PAGE && (await this.store.historyClosed(executionId));
+      const done = closed && events.length < EVENTS_PAGE;
       const closedNow = !done && events.length === 0 && execution.status === 'stopped' && (await this.store.closeStopped(executionId, CLOSE_STOPPED_AFTER_MS));
       if (closedNow) continue;
       if (events.length > 0 || done || Date.now() >= deadline) return { events, nextAfter: last?.index ?? after, done };
