@@ -74,12 +74,20 @@ RETURNS SETOF fireflow_executions
 LANGUAGE plpgsql AS $$
 DECLARE
   v_row fireflow_executions;
+  v_terminal jsonb := p_events -> -1;
 BEGIN
   SELECT * INTO v_row FROM fireflow_executions WHERE execution_id = p_execution_id FOR UPDATE;
   IF NOT FOUND OR v_row.redrive_count <> p_run OR v_row.history_closed THEN
     RETURN;
   END IF;
   PERFORM fireflow_execution_append_events(p_execution_id, p_run, p_events);
+  -- The terminal event comes last. A replay that numbered its events unlike the run it replays
+  -- may find its index taken; it then goes after the last event, so the history still ends with it.
+  IF v_terminal IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM fireflow_execution_events
+        WHERE execution_id = p_execution_id AND index = (v_terminal ->> 'index')::integer AND type = v_terminal ->> 'type') THEN
+    PERFORM fireflow_execution_append_next(p_execution_id, v_terminal ->> 'type', v_terminal -> 'data');
+  END IF;
   IF v_row.status IN ('created', 'running') THEN
     UPDATE fireflow_executions
        SET status = p_status, output = p_output, error = p_error, completed_at = clock_timestamp(), history_closed = true

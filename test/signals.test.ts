@@ -117,5 +117,7 @@ describe('signals', () => {
     const reply = await api('PUT', `/flows/${uniqueFlowId('bad-wait')}`, { json: { nodes: [{ id: 'w', type: 'WaitForSignalNode', inputs: { signal: 'has space', timeoutMs: 0 } }] } });
     expect(reply.status).toBe(400);
     expect(reply.body.error.details.map((problem: { field: string }) => problem.field)).toEqual(['nodes[0].inputs.signal', 'nodes[0].inputs.timeoutMs']);
+    const nodeTimeout = await api('PUT', `/flows/${uniqueFlowId('timed-wait')}`, { json: { nodes: [{ id: 'w', type: 'WaitForSignalNode', inputs: { signal: 'go' }, timeoutMs: 1000 }] } });
+    expect(nodeTimeout.body.error.details).toEqual([{ field: 'nodes[0].timeoutMs', message: expect.stringMatching(/takes no timeoutMs/) }]);
   });
 });

@@ -121,17 +121,28 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
     wave.sort((a, b) => byOrder(a.node, b.node));
 
     const results = new Array<NodeResult>(wave.length);
-    let next = 0;
-    const lane = async () => {
-      // Once the flow is stopped, no further node of the wave starts.
-      while (next < wave.length && !controller.signal.aborted) {
-        const index = next++;
-        const { node, inputs } = wave[index] as (typeof wave)[number];
-        await options.emit({ type: 'node:started', nodeId: node.id });
-        results[index] = await runNode(node, inputs, options, stepRunner, controller.signal);
-      }
+    const start = async (index: number) => {
+      const { node, inputs } = wave[index] as (typeof wave)[number];
+      await options.emit({ type: 'node:started', nodeId: node.id });
+      results[index] = await runNode(node, inputs, options, stepRunner, controller.signal);
     };
-    await Promise.all(Array.from({ length: Math.min(maxParallel, wave.length) }, lane));
+    // A replay must make the same durable calls in the same order. Nodes that make one call as
+    // they start run together, a chunk of maxParallel at a time, so each chunk's calls are made
+    // in the wave's order. Nodes that make more calls later (a retry policy, or a node that runs
+    // alone) run one at a time after them. Once the flow is stopped, no further node starts.
+    const runsAlone = (index: number) => {
+      const { node } = wave[index] as (typeof wave)[number];
+      return node.nodeType.runsAlone === true || node.retry.length > 0;
+    };
+    const indexes = wave.map((_, index) => index);
+    const together = indexes.filter((index) => !runsAlone(index));
+    for (let from = 0; from < together.length && !controller.signal.aborted; from += maxParallel) {
+      await Promise.all(together.slice(from, from + maxParallel).map(start));
+    }
+    for (const index of indexes.filter(runsAlone)) {
+      if (controller.signal.aborted) break;
+      await start(index);
+    }
 
     const stoppedDuringWave = aborted();
     if (stoppedDuringWave) {
@@ -251,7 +262,7 @@ async function attemptNode(
   stepRunner: StepRunner,
   flowSignal: AbortSignal,
 ): Promise<AttemptResult> {
-  const timeoutMs = node.timeoutMs ?? options.nodeTimeoutMs;
+  const timeoutMs = node.nodeType.runsAlone ? undefined : (node.timeoutMs ?? options.nodeTimeoutMs);
   const work = async (): Promise<AttemptResult> => {
     const signal = timeoutMs === undefined ? flowSignal : AbortSignal.any([flowSignal, AbortSignal.timeout(timeoutMs)]);
     const context: NodeContext = {

@@ -1,6 +1,13 @@
 import type { EngineEventType, SettledNode } from '../engine/types.js';
 import type { ErrorRecord } from '../errors.js';
 
+/**
+ * A stopped execution's run writes its `flow:cancelled` within about a second. When none has come
+ * this long after the stop, no run will write it (its worker died, or its run was never picked
+ * up), and FireFlow writes it so that the history ends.
+ */
+export const STOPPED_RUN_GRACE_MS = 10_000;
+
 export type ExecutionStatus = 'created' | 'running' | 'completed' | 'failed' | 'stopped';
 export const ENDED_STATUSES: readonly ExecutionStatus[] = ['completed', 'failed', 'stopped'];
 

@@ -100,6 +100,9 @@ export function compileFlow(input: unknown, registry: NodeRegistry): CompiledFlo
       else if (!isAssignable(typeOfValue(value), portSpec.type)) problem(`${field}.inputs.${port}`, `must be ${article(portSpec.type)}`);
     }
     for (const found of nodeType.validateStatic?.(staticInputs) ?? []) problem(`${field}.inputs.${found.port}`, found.message);
+    if (nodeType.runsAlone && spec.timeoutMs !== undefined) {
+      problem(`${field}.timeoutMs`, `${spec.type} takes no timeoutMs: its durable waits cannot be cut short; bound them in the node (WaitForSignalNode's timeoutMs input) or in the child flow (its timeoutMs)`);
+    }
     byId.set(spec.id, { id: spec.id, nodeType, order: -1, staticInputs, timeoutMs: spec.timeoutMs, incoming: new Map(), errorHandled: false, retry: (spec.retry ?? []).map(retrierOf) });
   });
 

@@ -36,7 +36,8 @@ export interface DBOSExecutionWorkerOptions {
   config?: FireflowConfig;
 }
 
-const isCancellation = (error: unknown) => error instanceof DBOSErrors.DBOSWorkflowCancelledError;
+/** The workflow `workflowId` itself was cancelled (a child's cancellation reaches its parent as the same error, with the child's ID). */
+const isCancellationOf = (workflowId: string) => (error: unknown) => error instanceof DBOSErrors.DBOSWorkflowCancelledError && error.workflowID === workflowId;
 /** DBOS gave the workflow to another run of it (recovery): this run must step aside. */
 const isOwnershipLost = (error: unknown) => error instanceof DBOSErrors.DBOSWorkflowConflictError;
 
@@ -62,6 +63,8 @@ export class DBOSExecutionWorker {
   private registry: WorkerRegistry | undefined;
   private executorId: string | undefined;
   private unbind: (() => void) | undefined;
+  /** Cancels child runs from outside any workflow: a cancel made from inside one is a durable call, at a moment a replay cannot repeat. */
+  private client: DBOSClient | undefined;
   /** The workflows running here now, by workflow ID, each with what stops its run. */
   private readonly runningWorkflows = new Map<string, AbortController>();
 
@@ -108,6 +111,7 @@ export class DBOSExecutionWorker {
     await DBOS.shutdown({ workflowCompletionTimeoutMS: this.settings.workerStopTimeoutMs });
     await this.registry?.markStopped();
     this.unbind?.();
+    await this.client?.destroy();
     await this.owned.locks?.close();
     await this.owned.pool?.end();
     logger.info('worker stopped', { executorId: this.executorId });
@@ -122,7 +126,7 @@ export class DBOSExecutionWorker {
       try {
         return await work();
       } catch (error) {
-        if (isCancellation(error)) stopRun.abort('cancelled');
+        if (isCancellationOf(workflowId)(error)) stopRun.abort('cancelled');
         throw error;
       }
     };
@@ -145,7 +149,7 @@ export class DBOSExecutionWorker {
         stepRunner,
         sleep,
         waitForSignal,
-        startChild: (child, signal) => durably(() => this.startChildWorkflow(child, signal)),
+        startChild: (child, signal) => durably(() => this.startChildWorkflow(child, signal, durably, isCancellationOf(workflowId))),
         isOwnershipLost,
       });
       return ended;
@@ -159,26 +163,34 @@ export class DBOSExecutionWorker {
    * which a replay repeats; a cancel stops its workflow and ends its record at once, as the cancel
    * API does.
    */
-  private async startChildWorkflow(child: ExecutionRecord, signal: AbortSignal): Promise<ChildRun> {
+  private async startChildWorkflow(
+    child: ExecutionRecord,
+    signal: AbortSignal,
+    durably: <T>(work: () => Promise<T>) => Promise<T>,
+    isOwnCancellation: (error: unknown) => boolean,
+  ): Promise<ChildRun> {
     const workflowId = workflowIdOf(child);
     const handle = await DBOS.startWorkflow(executionWorkflow(), { workflowID: workflowId })(child.executionId);
     const cancel = async (reason: string) => {
-      await DBOS.cancelWorkflow(workflowId);
+      await (this.client as DBOSClient).cancelWorkflow(workflowId, { cancelChildren: true });
       await this.store.cancel(child.executionId, reason);
     };
-    // A child under way is cancelled with its parent, whether or not the parent awaits it yet.
-    const cancelWithParent = () => void cancel('its parent was cancelled').catch((error: unknown) => logger.warn('cancelling a child failed', { error }));
-    signal.addEventListener('abort', cancelWithParent, { once: true });
+    // A child under way is cancelled with its parent or its node's end, whether or not the parent
+    // awaits it yet (the cancel API also cancels the children of what it cancels).
+    const cancelWithParent = () => void cancel('its parent stopped').catch((error: unknown) => logger.warn('cancelling a child failed', { error }));
+    if (signal.aborted) cancelWithParent();
+    else signal.addEventListener('abort', cancelWithParent, { once: true });
     return {
       cancel,
-      ended: async () => {
+      ended: () => durably(async () => {
         let failure: unknown;
         try {
           const result = await untilAborted(handle.getResult(), signal);
           if (ENDED_STATUSES.includes(result.status)) return result;
         } catch (error) {
-          // A cancelled child's result is an error; its record says how it ended.
-          if (signal.aborted) throw error;
+          // A cancelled child's result is an error; its record says how it ended. This run's own
+          // cancellation (or its node's end) is not the child's to answer.
+          if (signal.aborted || isOwnCancellation(error)) throw error;
           failure = error;
         } finally {
           signal.removeEventListener('abort', cancelWithParent);
@@ -188,7 +200,7 @@ export class DBOSExecutionWorker {
           throw new Error(`child execution ${child.executionId} did not end: ${failure instanceof Error ? failure.message : 'its workflow returned'}`, { cause: failure });
         }
         return ended;
-      },
+      }),
     };
   }
 
@@ -216,12 +228,8 @@ export class DBOSExecutionWorker {
     } as const;
     // The dispatcher takes an existing queue's limits at launch and refreshes them once a second:
     // write them first, so they hold from the first dequeue on.
-    const client = await DBOSClient.create({ systemDatabaseUrl: this.databaseUrl, applicationName: DBOS_APPLICATION_NAME, systemDatabasePoolSize: 1 });
-    try {
-      await client.registerQueue(EXECUTION_QUEUE_NAME, queueSettings);
-    } finally {
-      await client.destroy();
-    }
+    this.client = await DBOSClient.create({ systemDatabaseUrl: this.databaseUrl, applicationName: DBOS_APPLICATION_NAME, systemDatabasePoolSize: 1 });
+    await this.client.registerQueue(EXECUTION_QUEUE_NAME, queueSettings);
     await DBOS.launch();
     await DBOS.registerQueue(EXECUTION_QUEUE_NAME, queueSettings);
     // Heartbeats do not wait out outages: the next beat simply tries again.

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { FlowCatalog } from '../../flows/FlowCatalog.js';
 import type { FlowSummary, StoredFlow } from '../../flows/PostgresFlowStore.js';
-import { ENDED_STATUSES, type ExecutionEvent, type ExecutionPage, type ExecutionRecord, type IExecutionStore } from '../types.js';
+import { ENDED_STATUSES, STOPPED_RUN_GRACE_MS, type ExecutionEvent, type ExecutionPage, type ExecutionRecord, type IExecutionStore } from '../types.js';
 import type { ExecutionQueue } from './ExecutionQueue.js';
 
 /** What starting answers: the record's essentials, with the output or error when it ended in time. */
@@ -40,12 +40,6 @@ export const pollDelayMs = (waitedMs: number): number => Math.min(1_000, Math.ma
 const EVENTS_PAGE = 1_000;
 /** How many times one execution may be redriven. */
 export const MAX_REDRIVES = 1_000;
-/**
- * A stopped execution's run writes its `flow:cancelled` within about a second. When none has come
- * this long after the stop, no run will write it (its worker died, or another run took over), and
- * a reader writes it so that the history ends.
- */
-const CLOSE_STOPPED_AFTER_MS = 10_000;
 
 export const isEnded = (execution: ExecutionRecord): boolean => ENDED_STATUSES.includes(execution.status);
 
@@ -119,7 +113,7 @@ export class ExecutionControl {
       const events = await this.store.listEvents(executionId, after, EVENTS_PAGE);
       const last = events.at(-1);
       const done = closed && events.length < EVENTS_PAGE;
-      const closedNow = !done && events.length === 0 && execution.status === 'stopped' && (await this.store.closeStopped(executionId, CLOSE_STOPPED_AFTER_MS));
+      const closedNow = !done && events.length === 0 && execution.status === 'stopped' && (await this.store.closeStopped(executionId, STOPPED_RUN_GRACE_MS));
       if (closedNow) continue;
       if (events.length > 0 || done || Date.now() >= deadline) return { events, nextAfter: last?.index ?? after, done };
       await pause(startedAt, deadline);
@@ -171,8 +165,10 @@ export class ExecutionControl {
   async sendSignal(executionId: string, name: string, signal: { payload?: unknown; signalId?: string }): Promise<{ accepted: true }> {
     const execution = await this.get(executionId);
     if (isEnded(execution)) throw new ConflictError(`execution ${executionId} is ${execution.status}: it takes no more signals`);
-    // A signal may beat the start it follows to the queue; queuing again is harmless.
-    if (execution.status === 'created') await this.queue.enqueue(execution);
+    // A signal may beat the start or redrive it follows to the queue; queuing a root execution's
+    // run again is harmless (a child's run is started by its parent).
+    const mayBeUnqueued = execution.status === 'created' || execution.redriveCount > 0;
+    if (mayBeUnqueued && execution.parentExecutionId === null) await this.queue.enqueue(execution);
     await this.queue.signal(execution, name, { payload: signal.payload ?? null, receivedAt: new Date().toISOString() }, signal.signalId);
     return { accepted: true };
   }

@@ -1,4 +1,5 @@
-import { DBOSClient } from '@dbos-inc/dbos-sdk';
+import { DBOSClient, Error as DBOSErrors } from '@dbos-inc/dbos-sdk';
+import { ConflictError } from '../../errors.js';
 import { createPool, type Pool } from '../../db.js';
 import type { SignalMessage } from '../../flows/nodes/types.js';
 import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, EXECUTION_WORKFLOW_NAME, signalTopic, workflowIdOf } from '../names.js';
@@ -50,17 +51,26 @@ export class ExecutionQueue {
     );
   }
 
-  /** Cancels the execution's current run: dropped from the queue, or stopped by its worker within about a second. */
+  /**
+   * Cancels the execution's current run and its child executions' runs: dropped from the queue,
+   * or stopped by their worker within about a second.
+   */
   async cancel(execution: ExecutionRun): Promise<void> {
-    await this.client.cancelWorkflow(workflowIdOf(execution));
+    await this.client.cancelWorkflow(workflowIdOf(execution), { cancelChildren: true });
   }
 
   /**
    * Sends a signal to the execution's current run, kept until a WaitForSignalNode of it takes it.
-   * The same `signalId` to the same run is kept once.
+   * The same `signalId` to the same run is kept once. ConflictError while the run has no workflow
+   * yet (a child its parent has not started).
    */
   async signal(execution: ExecutionRun, name: string, message: SignalMessage, signalId?: string): Promise<void> {
-    await this.client.send(workflowIdOf(execution), message, signalTopic(name), signalId);
+    try {
+      await this.client.send(workflowIdOf(execution), message, signalTopic(name), signalId);
+    } catch (error) {
+      if (error instanceof DBOSErrors.DBOSNonExistentWorkflowError) throw new ConflictError(`execution ${execution.executionId} has not started yet: send the signal again`, { cause: error });
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

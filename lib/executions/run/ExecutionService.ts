@@ -2,7 +2,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { runFlow } from '../../engine/runFlow.js';
 import { directStepRunner, type FlowOutcome, type StepRunner } from '../../engine/types.js';
-import { NodeError, NotFoundError } from '../../errors.js';
+import { NodeError } from '../../errors.js';
 import type { FlowCatalog } from '../../flows/FlowCatalog.js';
 import type { FlowServices } from '../../flows/nodes/types.js';
 import type { IFlowLockService } from '../../locks/types.js';
@@ -168,7 +168,7 @@ export class ExecutionService {
     execution: ExecutionRecord,
     durable: { sleep: FlowServices['sleep']; startChild: StartChild; waitForSignal: FlowServices['waitForSignal']; step: StepRunner['run'] },
   ): FlowServices {
-    const children = new ChildLauncher(this.options.store, execution, durable.startChild);
+    const children = new ChildLauncher(this.options.store, execution, durable.startChild, durable.step);
     return {
       flowLock: this.options.flowLock,
       lambda: () => this.lambda(),
@@ -186,12 +186,8 @@ export class ExecutionService {
           details: { executionId: ended.executionId, error: ended.error },
         });
       },
-      forEach: async (flowId, items, settings, caller) => {
-        await this.options.flows.get(flowId).catch((error: unknown) => {
-          throw error instanceof NotFoundError ? new NodeError('InvalidInput', `flowId ${flowId}: no such flow`, { cause: error, details: { port: 'flowId' } }) : error;
-        });
-        return runForEach(children, { executionId: execution.executionId, flowId, items, ...settings, ...caller, step: (name, work) => durable.step(name, work) });
-      },
+      forEach: (flowId, items, settings, caller) =>
+        runForEach(children, { executionId: execution.executionId, flowId, items, ...settings, ...caller, step: (name, work) => durable.step(name, work) }),
     };
   }
 }

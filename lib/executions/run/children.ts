@@ -1,5 +1,6 @@
-import { NodeError } from '../../errors.js';
-import { ENDED_STATUSES, type ExecutionRecord, type IExecutionStore } from '../types.js';
+import type { StepRunner } from '../../engine/types.js';
+import { NodeError, NotFoundError } from '../../errors.js';
+import { ENDED_STATUSES, STOPPED_RUN_GRACE_MS, type ExecutionRecord, type IExecutionStore } from '../types.js';
 
 export const MAX_EXECUTION_DEPTH = 100;
 
@@ -35,6 +36,8 @@ export class ChildLauncher {
     private readonly store: IExecutionStore,
     private readonly parent: ExecutionRecord,
     private readonly startChild: StartChild,
+    /** Runs work as one durable step: which children to start is decided once, and a replay reads it back. */
+    private readonly step: StepRunner['run'],
   ) {}
 
   /** Children of flow `flowId` for the node `nodeId`, created in one statement and started in the order asked. */
@@ -43,17 +46,27 @@ export class ChildLauncher {
     if (parent.depth + 1 > MAX_EXECUTION_DEPTH) {
       throw new NodeError('LimitExceeded', `child executions nest at most ${MAX_EXECUTION_DEPTH} deep`, { details: { setting: 'depth', limit: MAX_EXECUTION_DEPTH } });
     }
-    const found = await this.store.createChildren(
-      { executionId: parent.executionId, rootExecutionId: parent.rootExecutionId, depth: parent.depth, nodeId },
-      flowId,
-      requests.map((request) => ({ idempotencyKey: request.key, input: request.input, ...(request.itemIndex === undefined ? {} : { itemIndex: request.itemIndex }) })),
-    );
-    const children: ExecutionRecord[] = [];
-    for (const child of found) children.push(this.endedBeforeThisRun(child) ? await this.redrive(child) : child);
+    const decided = await this.step(`${nodeId}:children`, async (): Promise<{ children: ExecutionRecord[] } | { missingFlow: true }> => {
+      let found: ExecutionRecord[];
+      try {
+        found = await this.store.createChildren(
+          { executionId: parent.executionId, rootExecutionId: parent.rootExecutionId, depth: parent.depth, nodeId },
+          flowId,
+          requests.map((request) => ({ idempotencyKey: request.key, input: request.input, ...(request.itemIndex === undefined ? {} : { itemIndex: request.itemIndex }) })),
+        );
+      } catch (error) {
+        if (error instanceof NotFoundError) return { missingFlow: true };
+        throw error;
+      }
+      const children: ExecutionRecord[] = [];
+      for (const child of found) children.push(this.endedBeforeThisRun(child) ? await this.redrive(child) : child);
+      return { children };
+    });
+    if ('missingFlow' in decided) throw new NodeError('InvalidInput', `flowId ${flowId}: no such flow`, { details: { port: 'flowId' } });
     // Every child is started, also one that has ended: a replay must make the same durable calls
     // in the same order as the run it replays, whatever the children did meanwhile (starting an
     // ended child's run answers its end).
-    return Promise.all(children.map((child) => this.startChild(child, signal)));
+    return Promise.all(decided.children.map((child) => this.startChild(child, signal)));
   }
 
   private endedBeforeThisRun(child: ExecutionRecord): boolean {
@@ -62,6 +75,8 @@ export class ChildLauncher {
   }
 
   private async redrive(child: ExecutionRecord): Promise<ExecutionRecord> {
+    // A child stopped while its worker died has no run left to close its history.
+    if (child.status === 'stopped') await this.store.closeStopped(child.executionId, STOPPED_RUN_GRACE_MS);
     // Read again when the redrive answers nothing: it may have committed before a lost connection.
     const redriven = (await this.store.redrive(child.executionId, child.redriveCount)) ?? (await this.store.get(child.executionId));
     if (redriven?.redriveCount !== child.redriveCount + 1) {

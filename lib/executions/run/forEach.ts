@@ -9,6 +9,8 @@ const PROGRESS_EVERY_MS = 1_000;
 export interface ForEachRequest extends ForEachSettings {
   executionId: string;
   nodeId: string;
+  /** Which attempt of the node: each attempt of a retried ForEachNode runs its items anew. */
+  attempt: number;
   flowId: string;
   items: unknown[];
   signal: AbortSignal;
@@ -62,7 +64,7 @@ export async function runForEach(launcher: ChildLauncher, request: ForEachReques
       const started = await launcher.launch(
         request.flowId,
         request.nodeId,
-        indexes.map((index) => ({ input: items[index], itemIndex: index, key: `foreach:${request.executionId}:${request.nodeId}:${index}` })),
+        indexes.map((index) => ({ input: items[index], itemIndex: index, key: `foreach:${request.executionId}:${request.nodeId}${request.attempt > 1 ? `:attempt-${request.attempt}` : ''}:${index}` })),
         request.signal,
       );
       indexes.forEach((index, position) => running.set(index, started[position] as ChildRun));

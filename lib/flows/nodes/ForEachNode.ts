@@ -29,6 +29,7 @@ export const ForEachNode: NodeType = {
   type: 'ForEachNode',
   description: 'Runs a flow once per item of a list as child executions and collects their outputs.',
   runsOutsideStep: true,
+  runsAlone: true,
   inputs: {
     items: { type: 'array', required: true },
     flowId: { type: 'string', required: true },
@@ -46,7 +47,7 @@ export const ForEachNode: NodeType = {
       inputs.flowId as string,
       inputs.items as unknown[],
       { maxConcurrency: inputs.maxConcurrency as number, toleratedFailures: inputs.toleratedFailures as number },
-      { nodeId: context.nodeId, signal: context.signal, report: context.report },
+      { nodeId: context.nodeId, attempt: context.attempt, signal: context.signal, report: context.report },
     );
     return { ...outcome };
   },

@@ -4,6 +4,7 @@ export const SubflowNode: NodeType = {
   type: 'SubflowNode',
   description: 'Runs another flow as a child execution and resolves its output.',
   runsOutsideStep: true,
+  runsAlone: true,
   inputs: { flowId: { type: 'string', required: true }, input: { type: 'any', default: null } },
   outputs: { output: { type: 'any' } },
   async run(inputs, context) {

@@ -18,6 +18,7 @@ export const WaitForSignalNode: NodeType = {
   type: 'WaitForSignalNode',
   description: 'Waits for a signal sent to this execution and resolves its payload.',
   runsOutsideStep: true,
+  runsAlone: true,
   inputs: { signal: { type: 'string', required: true }, timeoutMs: { type: 'number', default: 86_400_000 } },
   outputs: { payload: { type: 'any' }, receivedAt: { type: 'string' } },
   validateStatic(inputs) {

@@ -14,7 +14,12 @@ export interface FlowServices {
   /** Runs another flow as a child execution of the node `nodeId` and answers its output. */
   subflow(flowId: string, input: unknown, caller: { nodeId: string; attempt: number; signal: AbortSignal }): Promise<unknown>;
   /** Runs flow `flowId` once per item as child executions of the node (ForEachNode). */
-  forEach(flowId: string, items: unknown[], settings: ForEachSettings, caller: { nodeId: string; signal: AbortSignal; report(event: NodeReport): Promise<void> }): Promise<ForEachOutcome>;
+  forEach(
+    flowId: string,
+    items: unknown[],
+    settings: ForEachSettings,
+    caller: { nodeId: string; attempt: number; signal: AbortSignal; report(event: NodeReport): Promise<void> },
+  ): Promise<ForEachOutcome>;
   /**
    * Waits durably for the next signal named `name` sent to this execution, at most `timeoutMs`;
    * answers it, or null when the time ran out. `onWaiting` learns when the wait times out, once.
@@ -77,6 +82,13 @@ export interface NodeType {
    * engine runs them directly instead of through the step runner, which cannot nest them.
    */
   runsOutsideStep?: boolean;
+  /**
+   * True for nodes that make several durable calls one after another (SubflowNode, ForEachNode,
+   * WaitForSignalNode): a replay must repeat them in the same order, so such a node runs with no
+   * other node of its wave at the same time, and takes no node `timeoutMs` (a timeout could not
+   * stop its durable waits; each bounds its own work instead).
+   */
+  runsAlone?: boolean;
   /** Checks static input values at save time; answers problems as messages for the port. */
   validateStatic?(inputs: Record<string, unknown>): Array<{ port: string; message: string }>;
   /** Does the node's work; a failure is a thrown NodeError (anything else counts as a `FlowError`). */
