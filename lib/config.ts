@@ -1,4 +1,5 @@
 import { ValidationError, type FieldProblem } from './errors.js';
+import { DEFAULT_FLOW_LIMITS, type FlowLimits } from './limits.js';
 
 /**
  * Every setting FireFlow reads from the environment, with its default. This is the only place
@@ -52,6 +53,8 @@ export interface FireflowConfig {
   workerDbRetryMs: number;
   /** Worker: timeout of executions whose flow sets none (EXECUTION_TIMEOUT_MS). Default 86400000. */
   executionTimeoutMs: number;
+  /** What a flow may use (EXPRESSION_TIMEOUT_MS 1000, EXPRESSION_MAX_DEPTH 500, MAX_NODE_OUTPUT_BYTES 1048576). */
+  flowLimits: FlowLimits;
   /** Local stack: port of the HTTP API (HTTP_PORT). Default 3000. */
   httpPort: number;
   /** Local stack: port of the Lambda invoke endpoint (LAMBDA_PORT). Default 3002. */
@@ -135,6 +138,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
     workerHealthPort: read.integer('WORKER_HEALTH_PORT', 8080, 0, 65535),
     executionTimeoutMs: read.integer('EXECUTION_TIMEOUT_MS', 86_400_000, 1000),
     workerDbRetryMs: read.integer('WORKER_DB_RETRY_MS', 300_000, 0),
+    flowLimits: {
+      expressionTimeoutMs: read.integer('EXPRESSION_TIMEOUT_MS', DEFAULT_FLOW_LIMITS.expressionTimeoutMs, 1, 600_000),
+      expressionMaxDepth: read.integer('EXPRESSION_MAX_DEPTH', DEFAULT_FLOW_LIMITS.expressionMaxDepth, 10, 100_000),
+      maxNodeOutputBytes: read.integer('MAX_NODE_OUTPUT_BYTES', DEFAULT_FLOW_LIMITS.maxNodeOutputBytes, 1024, 256 * 1024 * 1024),
+    },
     httpPort: read.integer('HTTP_PORT', 3000, 1, 65535),
     lambdaPort: read.integer('LAMBDA_PORT', 3002, 1, 65535),
     inLambda,

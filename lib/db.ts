@@ -46,6 +46,17 @@ export function createPool({ connectionString, max, databaseSecretArn }: PoolOpt
   return pool;
 }
 
+/** `url` with its password, if any, masked: what may be printed or logged. */
+export function maskedDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(a connection string that is not a URL)';
+  }
+}
+
 export function requireDatabaseUrl(url: string | undefined): string {
   if (!url) throw new Error('DATABASE_URL is not set: FireFlow needs a PostgreSQL connection string');
   return url;

@@ -26,6 +26,37 @@ export function parseInput<S extends z.core.$ZodType>(schema: S, value: unknown,
   throw new ValidationError(problems, { cause: result.error });
 }
 
+/** A NUL character or a lone UTF-16 surrogate: text PostgreSQL cannot store. */
+const UNSTORABLE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Rejects a parsed JSON request that holds text PostgreSQL cannot store, anywhere (ignored fields
+ * and keys too): a ValidationError naming the first such field, so that nothing is written.
+ */
+export function rejectUnstorableText(value: unknown, root: string): void {
+  const found = unstorableAt(value, []);
+  if (found) throw ValidationError.forField(found.length === 0 ? root : fieldName(found, undefined), 'must not contain the NUL character or unpaired surrogates');
+}
+
+function unstorableAt(value: unknown, path: PropertyKey[]): PropertyKey[] | undefined {
+  if (typeof value === 'string') return UNSTORABLE_TEXT.test(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = unstorableAt(item, [...path, index]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (UNSTORABLE_TEXT.test(key)) return [...path, key];
+      const found = unstorableAt(item, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 /** "is required" when the field is absent, else `problem`. */
 export const missingOr = (problem: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : problem);
 

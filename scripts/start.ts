@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { config } from '../lib/config.js';
+import { maskedDatabaseUrl } from '../lib/db.js';
 import { logger } from '../lib/logger.js';
 import { migrate } from '../lib/migrate.js';
 import { startOffline } from '../devtools/offline.js';
@@ -21,7 +22,7 @@ if (!databaseUrl) {
   stops.push(() => postgres.stop());
   databaseUrl = (await postgres.ready).url;
   if (!databaseUrl) throw new Error('scripts/postgres.ts did not say where PostgreSQL listens');
-  logger.info('embedded PostgreSQL is up', { dataDir, databaseUrl });
+  logger.info('embedded PostgreSQL is up', { dataDir, databaseUrl: maskedDatabaseUrl(databaseUrl) });
 }
 const applied = await migrate(databaseUrl);
 logger.info('migrations applied', { applied });
@@ -41,7 +42,7 @@ process.stdout.write(`
 FireFlow local stack is running (Ctrl-C stops all of it)
   HTTP API         ${offline.httpUrl}
   Lambda invoke    ${offline.lambdaEndpoint}   (@aws-sdk/client-lambda endpoint, function names fireflow-dev-<key>)
-  PostgreSQL       ${databaseUrl}
+  PostgreSQL       ${maskedDatabaseUrl(databaseUrl)}
   Worker           executor ${settings.workerId ?? 'local-worker'}, health on :${settings.workerHealthPort || '-'}
 
 Try it:

@@ -78,6 +78,19 @@ describe('direct-invoke functions fail bad input with a typed error', () => {
     );
   });
 
+  it('any payload holding text PostgreSQL cannot store: a ValidationError, nothing written', async () => {
+    const badText = fc.tuple(fc.string({ maxLength: 8 }), fc.constantFrom('\u0000', '\uD800', '\uDFFF'), fc.string({ maxLength: 8 })).map((parts) => parts.join(''));
+    await fc.assert(
+      fc.asyncProperty(anyJson, badText, fc.constantFrom('startExecution', 'sendSignal', 'acquireLock', 'redriveExecution'), async (json, text, fn) => {
+        const reply = await invoke(fn, { flowId: missingFlow, executionId: 'fuzz-missing-execution', lockKey, signal: 'go', input: json, payload: { json, text } });
+        expect(reply.payload.errorType).toBe('ValidationError');
+      }),
+      { numRuns: RUNS },
+    );
+    expect(await lockRowCount(pool, lockKey)).toBe(0);
+    expect(await countExecutions(missingFlow)).toBe(0);
+  });
+
   it('startExecution with any input, for a flow that does not exist', async () => {
     await fc.assert(
       fc.asyncProperty(anyJson, fc.option(anyText, { nil: undefined }), async (input, idempotencyKey) => {

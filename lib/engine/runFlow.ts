@@ -275,7 +275,16 @@ async function attemptNode(
       report: async (event) => options.emit({ ...event, nodeId: node.id }),
     };
     try {
-      return { ok: true, outputs: declaredOutputs(node, await untilAborted(node.nodeType.run(inputs, context), signal)) };
+      const outputs = declaredOutputs(node, await untilAborted(node.nodeType.run(inputs, context), signal));
+      const limit = options.services.limits.maxNodeOutputBytes;
+      const size = Buffer.byteLength(JSON.stringify(outputs));
+      if (size > limit) {
+        const error = new NodeError('LimitExceeded', `the node's outputs are ${size} bytes of JSON; MAX_NODE_OUTPUT_BYTES is ${limit}`, {
+          details: { setting: 'MAX_NODE_OUTPUT_BYTES', limit, actual: size },
+        });
+        return { ok: false, error: error.record(), failedAt: Date.now() };
+      }
+      return { ok: true, outputs };
     } catch (error) {
       if (flowSignal.aborted) throw error;
       if (signal.aborted) return { ok: false, error: new NodeError('Timeout', `timed out after ${timeoutMs} ms`).record(), failedAt: Date.now() };

@@ -178,7 +178,7 @@ function pageOf(rows: ExecutionRow[], limit: number): ExecutionPage {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2 && /^\d{1,19}$/.test(String(decoded[0])) && typeof decoded[1] === 'string') {
+    if (Array.isArray(decoded) && decoded.length === 2 && /^\d{1,18}$/.test(String(decoded[0])) && typeof decoded[1] === 'string' && !decoded[1].includes('\u0000')) {
       return [String(decoded[0]), decoded[1]];
     }
   } catch {

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { ValidationError } from '../errors.js';
+import { rejectUnstorableText } from '../validation.js';
 import { httpErrorResponse } from './httpErrorResponse.js';
 import { httpJsonBody, type JsonBodyEvent } from './httpJsonBody.js';
 import { invokeErrors } from './invokeErrors.js';
@@ -42,7 +43,10 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpAnswer
 export function invokeHandler<Result>(handle: (payload: unknown) => Promise<Result>) {
   return middy<unknown, Result>()
     .use(invokeErrors())
-    .handler((payload) => handle(payload));
+    .handler((payload) => {
+      rejectUnstorableText(payload, '(input)');
+      return handle(payload);
+    });
 }
 
 /** The body as an object to merge path parameters into; a non-object body is a validation error. */

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { rejectUnstorableText } from '../validation.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -49,6 +50,7 @@ export function httpJsonBody(options: HttpJsonBodyOptions = {}): MiddlewareObj<J
       } catch (cause) {
         throw new ValidationError([{ field: 'body', message: 'is not valid JSON' }], { cause });
       }
+      rejectUnstorableText(event.jsonBody, 'body');
     },
   };
 }

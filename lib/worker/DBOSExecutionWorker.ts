@@ -301,6 +301,7 @@ export class DBOSExecutionWorker {
       flowLock: this.owned.locks,
       lambda: () => import('@aws-sdk/client-lambda').then(({ LambdaClient }) => new LambdaClient(lambdaEndpoint ? { endpoint: lambdaEndpoint } : {})),
       flowTimeoutMs: settings.executionTimeoutMs,
+      limits: settings.flowLimits,
     });
   }
 }

@@ -3,6 +3,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { runFlow } from '../../engine/runFlow.js';
 import { directStepRunner, type FlowOutcome, type StepRunner } from '../../engine/types.js';
 import { NodeError } from '../../errors.js';
+import { DEFAULT_FLOW_LIMITS, type FlowLimits } from '../../limits.js';
 import type { FlowCatalog } from '../../flows/FlowCatalog.js';
 import type { FlowServices } from '../../flows/nodes/types.js';
 import type { IFlowLockService } from '../../locks/types.js';
@@ -24,6 +25,8 @@ export interface ExecutionServiceOptions {
   nodeTimeoutMs?: number;
   /** Timeout of flows that set none themselves. Default: none. */
   flowTimeoutMs?: number;
+  /** What a flow may use. Default: DEFAULT_FLOW_LIMITS. */
+  limits?: FlowLimits;
 }
 
 export interface RunOptions {
@@ -170,6 +173,7 @@ export class ExecutionService {
   ): FlowServices {
     const children = new ChildLauncher(this.options.store, execution, durable.startChild, durable.step);
     return {
+      limits: this.options.limits ?? DEFAULT_FLOW_LIMITS,
       flowLock: this.options.flowLock,
       lambda: () => this.lambda(),
       fetch: this.options.fetch ?? fetch,

@@ -35,6 +35,28 @@ function urlProblem(url: string): string | undefined {
  * `failOnStatus`: then the node fails with an `HttpError` (retry policies match it). A request
  * that gets no answer fails with a `NetworkError`.
  */
+/** The answer's body as text, read no further than `limit` bytes: past it the node fails `LimitExceeded`. */
+async function readBody(response: Response, limit: number, request: string, signal: AbortSignal): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let read = 0;
+  try {
+    for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
+      read += chunk.byteLength;
+      if (read > limit) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new NodeError('LimitExceeded', `${request}: the answer is larger than MAX_NODE_OUTPUT_BYTES (${limit})`, {
+          details: { setting: 'MAX_NODE_OUTPUT_BYTES', limit, actual: read },
+        });
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof NodeError || signal.aborted) throw error;
+    throw new NodeError('NetworkError', `${request}: reading the answer failed: ${(error as Error).message}`, { cause: error });
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export const HttpRequestNode: NodeType = {
   type: 'HttpRequestNode',
   description: 'Sends an HTTP request and resolves the answer.',
@@ -85,13 +107,7 @@ export const HttpRequestNode: NodeType = {
       if (context.signal.aborted) throw error;
       throw new NodeError('NetworkError', `${method} ${url} failed: ${(error as Error).message}`, { cause: error });
     }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      if (context.signal.aborted) throw error;
-      throw new NodeError('NetworkError', `${method} ${url}: reading the answer failed: ${(error as Error).message}`, { cause: error });
-    }
+    const text = await readBody(response, context.services.limits.maxNodeOutputBytes, `${method} ${url}`, context.signal);
     if (statusMatches(failOnStatus, response.status)) {
       throw new NodeError('HttpError', `${method} ${url} answered ${response.status}`, { details: { status: response.status, ...leadingBytes(text) } });
     }

@@ -1,10 +1,13 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { ErrorRecord } from '../../errors.js';
+import type { FlowLimits } from '../../limits.js';
 import type { IFlowLockService } from '../../locks/types.js';
 import type { PortSpec } from '../ports.js';
 
 /** What a running flow offers its nodes; the worker supplies durable versions of `sleep` and `subflow`. */
 export interface FlowServices {
+  /** What a flow may use (expression deadline and depth, output sizes). */
+  limits: FlowLimits;
   flowLock: IFlowLockService;
   /** The Lambda client, created (and the AWS SDK loaded) on first use: most flows never need it. */
   lambda(): Promise<LambdaClient>;
