@@ -73,10 +73,16 @@ export interface WorkerProcessOptions {
 }
 
 /** Runs a worker as its own process. */
+/**
+ * Loopback, which the local stack, the tests and the benchmarks let HttpRequestNode reach: the
+ * servers their flows call run on this machine. A deployed worker reaches public addresses only.
+ */
+export const LOCAL_NETWORKS = ['127.0.0.0/8', '::1/128'];
+
 export function startWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
   return startScriptProcess({
     script: options.script ?? 'scripts/worker.ts',
-    env: { ...options.env, DATABASE_URL: options.databaseUrl },
+    env: { HTTP_ALLOWED_NETWORKS: LOCAL_NETWORKS.join(','), ...options.env, DATABASE_URL: options.databaseUrl },
     ...(options.stdio === undefined ? {} : { stdio: options.stdio }),
   });
 }

@@ -53,8 +53,10 @@ export interface FireflowConfig {
   workerDbRetryMs: number;
   /** Worker: timeout of executions whose flow sets none (EXECUTION_TIMEOUT_MS). Default 86400000. */
   executionTimeoutMs: number;
-  /** What a flow may use (EXPRESSION_TIMEOUT_MS 1000, EXPRESSION_MAX_DEPTH 500, MAX_NODE_OUTPUT_BYTES 1048576). */
+  /** What a flow may use (EXPRESSION_TIMEOUT_MS 1000, EXPRESSION_MAX_DEPTH 500, MAX_NODE_OUTPUT_BYTES 1048576, HTTP_TIMEOUT_MS 30000). */
   flowLimits: FlowLimits;
+  /** Worker: networks (CIDRs) HttpRequestNode may reach besides public addresses (HTTP_ALLOWED_NETWORKS, comma-separated). Default none. */
+  httpAllowedNetworks: string[];
   /** Local stack: port of the HTTP API (HTTP_PORT). Default 3000. */
   httpPort: number;
   /** Local stack: port of the Lambda invoke endpoint (LAMBDA_PORT). Default 3002. */
@@ -142,7 +144,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
       expressionTimeoutMs: read.integer('EXPRESSION_TIMEOUT_MS', DEFAULT_FLOW_LIMITS.expressionTimeoutMs, 1, 600_000),
       expressionMaxDepth: read.integer('EXPRESSION_MAX_DEPTH', DEFAULT_FLOW_LIMITS.expressionMaxDepth, 10, 100_000),
       maxNodeOutputBytes: read.integer('MAX_NODE_OUTPUT_BYTES', DEFAULT_FLOW_LIMITS.maxNodeOutputBytes, 1024, 256 * 1024 * 1024),
+      httpTimeoutMs: read.integer('HTTP_TIMEOUT_MS', DEFAULT_FLOW_LIMITS.httpTimeoutMs, 1, 900_000),
     },
+    httpAllowedNetworks: (read.text('HTTP_ALLOWED_NETWORKS') ?? '').split(',').map((network) => network.trim()).filter((network) => network !== ''),
     httpPort: read.integer('HTTP_PORT', 3000, 1, 65535),
     lambdaPort: read.integer('LAMBDA_PORT', 3002, 1, 65535),
     inLambda,

@@ -262,7 +262,8 @@ async function attemptNode(
   stepRunner: StepRunner,
   flowSignal: AbortSignal,
 ): Promise<AttemptResult> {
-  const timeoutMs = node.nodeType.runsAlone ? undefined : (node.timeoutMs ?? options.nodeTimeoutMs);
+  const { timeoutLimit } = node.nodeType;
+  const timeoutMs = node.nodeType.runsAlone ? undefined : (node.timeoutMs ?? (timeoutLimit ? options.services.limits[timeoutLimit] : options.nodeTimeoutMs));
   const work = async (): Promise<AttemptResult> => {
     const signal = timeoutMs === undefined ? flowSignal : AbortSignal.any([flowSignal, AbortSignal.timeout(timeoutMs)]);
     const context: NodeContext = {

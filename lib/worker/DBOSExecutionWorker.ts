@@ -9,6 +9,7 @@ import { ExecutionService } from '../executions/run/ExecutionService.js';
 import type { ChildRun } from '../executions/run/children.js';
 import { ENDED_STATUSES, type ExecutionRecord, type IExecutionStore } from '../executions/types.js';
 import { FlowCatalog } from '../flows/FlowCatalog.js';
+import { guardedFetch } from '../http/guardedFetch.js';
 import type { FlowServices, SignalMessage } from '../flows/nodes/types.js';
 import { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
 import { PostgresFlowLockService } from '../locks/PostgresFlowLockService.js';
@@ -302,6 +303,7 @@ export class DBOSExecutionWorker {
       lambda: () => import('@aws-sdk/client-lambda').then(({ LambdaClient }) => new LambdaClient(lambdaEndpoint ? { endpoint: lambdaEndpoint } : {})),
       flowTimeoutMs: settings.executionTimeoutMs,
       limits: settings.flowLimits,
+      fetch: guardedFetch(settings.httpAllowedNetworks),
     });
   }
 }

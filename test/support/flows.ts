@@ -8,7 +8,9 @@ import type { ExecutionEvent, ExecutionRecord } from '../../lib/executions/types
 import { FlowCatalog } from '../../lib/flows/FlowCatalog.js';
 import type { NodeRegistry } from '../../lib/flows/nodes/registry.js';
 import { PostgresFlowStore } from '../../lib/flows/PostgresFlowStore.js';
+import { guardedFetch } from '../../lib/http/guardedFetch.js';
 import { PostgresFlowLockService } from '../../lib/locks/PostgresFlowLockService.js';
+import { LOCAL_NETWORKS } from '../../devtools/processes.js';
 import { databaseUrl, testPool } from './stack.js';
 
 export type RunnerOptions = Partial<Omit<ExecutionServiceOptions, 'flows' | 'store'>> & {
@@ -54,6 +56,8 @@ export function flowKit(): FlowKit {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  // The test servers are local: loopback is allowed, as on the local stack.
+  const loopbackFetch = guardedFetch(LOCAL_NETWORKS);
   const create: FlowKit['create'] = (flowId, request = {}) =>
     store.create({
       executionId: randomUUID(),
@@ -63,7 +67,7 @@ export function flowKit(): FlowKit {
     });
   const runner = ({ registry, ...overrides }: RunnerOptions = {}): Runner => {
     const flows = new FlowCatalog(flowStore, registry);
-    const service = new ExecutionService({ flows, store, flowLock: locks, lambda, ...overrides });
+    const service = new ExecutionService({ flows, store, flowLock: locks, lambda, fetch: loopbackFetch, ...overrides });
     return {
       flows,
       service,

@@ -3,6 +3,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { runFlow } from '../../engine/runFlow.js';
 import { directStepRunner, type FlowOutcome, type StepRunner } from '../../engine/types.js';
 import { NodeError } from '../../errors.js';
+import { guardedFetch } from '../../http/guardedFetch.js';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from '../../limits.js';
 import type { FlowCatalog } from '../../flows/FlowCatalog.js';
 import type { FlowServices } from '../../flows/nodes/types.js';
@@ -19,6 +20,7 @@ export interface ExecutionServiceOptions {
   flowLock: IFlowLockService;
   /** The client of LambdaInvokeNode, or how to make it on first use. Default: the AWS SDK's defaults. */
   lambda?: LambdaClient | (() => Promise<LambdaClient>);
+  /** HttpRequestNode's fetch. Default: one that reaches public addresses only (guardedFetch). */
   fetch?: typeof fetch;
   /** Most nodes of one execution running at once. Default 8. */
   maxParallel?: number;
@@ -67,9 +69,12 @@ function outcomeToEnd(outcome: FlowOutcome): ExecutionEnd {
  */
 export class ExecutionService {
   private lambdaClient: Promise<LambdaClient> | undefined;
+  private readonly fetch: typeof fetch;
   private readonly running = new Map<string, AbortController>();
 
-  constructor(private readonly options: ExecutionServiceOptions) {}
+  constructor(private readonly options: ExecutionServiceOptions) {
+    this.fetch = options.fetch ?? guardedFetch([]);
+  }
 
   /** Runs a created execution to its end and answers the final record. */
   async run(executionId: string, options: RunOptions = {}): Promise<ExecutionRecord> {
@@ -176,7 +181,7 @@ export class ExecutionService {
       limits: this.options.limits ?? DEFAULT_FLOW_LIMITS,
       flowLock: this.options.flowLock,
       lambda: () => this.lambda(),
-      fetch: this.options.fetch ?? fetch,
+      fetch: this.fetch,
       sleep: durable.sleep,
       waitForSignal: durable.waitForSignal,
       subflow: async (flowId, input, caller) => {

@@ -1,4 +1,6 @@
 import { NodeError } from '../../errors.js';
+import { blockedDestinationOf } from '../../http/blocked.js';
+import { MAX_HTTP_REDIRECTS } from '../../limits.js';
 import type { NodeType } from './types.js';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -35,6 +37,43 @@ function urlProblem(url: string): string | undefined {
  * `failOnStatus`: then the node fails with an `HttpError` (retry policies match it). A request
  * that gets no answer fails with a `NetworkError`.
  */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Sends the request and follows up to MAX_HTTP_REDIRECTS redirects itself, as fetch would (a 303,
+ * or a 301/302 after a POST, goes on as a GET without a body), so that the limit holds and every
+ * hop goes through the guarded fetch. No answer, a refused destination or one redirect too many
+ * fail the node with a NetworkError.
+ */
+async function fetchFollowingRedirects(
+  fetchOnce: typeof fetch,
+  firstUrl: string,
+  request: { method: string; headers: Headers; body: string | undefined; signal: AbortSignal },
+): Promise<Response> {
+  let { method, body } = request;
+  let url = firstUrl;
+  for (let redirects = 0; ; redirects += 1) {
+    let response: Response;
+    try {
+      response = await fetchOnce(url, { method, headers: request.headers, body, signal: request.signal, redirect: 'manual' });
+    } catch (error) {
+      if (request.signal.aborted) throw error;
+      const blocked = blockedDestinationOf(error);
+      if (blocked) throw new NodeError('NetworkError', `${method} ${url} refused: ${blocked.message}`, { cause: error, details: { reason: 'blocked-destination', address: blocked.address } });
+      throw new NodeError('NetworkError', `${method} ${url} failed: ${(error as Error).message}`, { cause: error });
+    }
+    const location = response.headers.get('location');
+    if (!REDIRECTS.has(response.status) || location === null) return response;
+    await response.body?.cancel().catch(() => undefined);
+    if (redirects === MAX_HTTP_REDIRECTS) throw new NodeError('NetworkError', `${firstUrl}: more than ${MAX_HTTP_REDIRECTS} redirects`, { details: { reason: 'too-many-redirects' } });
+    url = new URL(location, url).toString();
+    if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+      method = method === 'HEAD' ? 'HEAD' : 'GET';
+      body = undefined;
+    }
+  }
+}
+
 /** The answer's body as text, read no further than `limit` bytes: past it the node fails `LimitExceeded`. */
 async function readBody(response: Response, limit: number, request: string, signal: AbortSignal): Promise<string> {
   const chunks: Uint8Array[] = [];
@@ -59,6 +98,7 @@ async function readBody(response: Response, limit: number, request: string, sign
 
 export const HttpRequestNode: NodeType = {
   type: 'HttpRequestNode',
+  timeoutLimit: 'httpTimeoutMs',
   description: 'Sends an HTTP request and resolves the answer.',
   inputs: {
     url: { type: 'string', required: true },
@@ -100,13 +140,7 @@ export const HttpRequestNode: NodeType = {
       body = typeof inputs.body === 'string' ? inputs.body : JSON.stringify(inputs.body);
       if (typeof inputs.body !== 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
     }
-    let response: Response;
-    try {
-      response = await context.services.fetch(url, { method, headers, body, signal: context.signal });
-    } catch (error) {
-      if (context.signal.aborted) throw error;
-      throw new NodeError('NetworkError', `${method} ${url} failed: ${(error as Error).message}`, { cause: error });
-    }
+    const response = await fetchFollowingRedirects(context.services.fetch, url, { method, headers, body, signal: context.signal });
     const text = await readBody(response, context.services.limits.maxNodeOutputBytes, `${method} ${url}`, context.signal);
     if (statusMatches(failOnStatus, response.status)) {
       throw new NodeError('HttpError', `${method} ${url} answered ${response.status}`, { details: { status: response.status, ...leadingBytes(text) } });

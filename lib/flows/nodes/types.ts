@@ -92,6 +92,8 @@ export interface NodeType {
    * stop its durable waits; each bounds its own work instead).
    */
   runsAlone?: boolean;
+  /** The limit that bounds each attempt when the node sets no `timeoutMs` of its own (HttpRequestNode: HTTP_TIMEOUT_MS). */
+  timeoutLimit?: 'httpTimeoutMs';
   /** Checks static input values at save time; answers problems as messages for the port. */
   validateStatic?(inputs: Record<string, unknown>): Array<{ port: string; message: string }>;
   /** Does the node's work; a failure is a thrown NodeError (anything else counts as a `FlowError`). */

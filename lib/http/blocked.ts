@@ -1,0 +1,20 @@
+// Apart from guardedFetch, so that what reads these errors does not load the HTTP client.
+
+/** A connection refused because its address is not public and not allowed. */
+export class BlockedDestinationError extends Error {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+  ) {
+    super(`${host} (${address}) is not a public address and not in HTTP_ALLOWED_NETWORKS`);
+  }
+}
+Object.defineProperty(BlockedDestinationError.prototype, 'name', { value: 'BlockedDestinationError', writable: true, configurable: true });
+
+/** The BlockedDestinationError somewhere in `error`'s cause chain, if any. */
+export function blockedDestinationOf(error: unknown): BlockedDestinationError | undefined {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (current instanceof BlockedDestinationError) return current;
+  }
+  return undefined;
+}
