@@ -53,7 +53,7 @@ export interface FireflowConfig {
   workerDbRetryMs: number;
   /** Worker: timeout of executions whose flow sets none (EXECUTION_TIMEOUT_MS). Default 86400000. */
   executionTimeoutMs: number;
-  /** What a flow may use (EXPRESSION_TIMEOUT_MS 1000, EXPRESSION_MAX_DEPTH 500, MAX_NODE_OUTPUT_BYTES 1048576, HTTP_TIMEOUT_MS 30000). */
+  /** What a flow may use (EXPRESSION_TIMEOUT_MS 1000, EXPRESSION_MAX_DEPTH 500, MAX_NODE_OUTPUT_BYTES 1048576, HTTP_TIMEOUT_MS 30000, MAX_DESCENDANTS 25000). */
   flowLimits: FlowLimits;
   /** Worker: networks (CIDRs) HttpRequestNode may reach besides public addresses (HTTP_ALLOWED_NETWORKS, comma-separated). Default none. */
   httpAllowedNetworks: string[];
@@ -145,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
       expressionMaxDepth: read.integer('EXPRESSION_MAX_DEPTH', DEFAULT_FLOW_LIMITS.expressionMaxDepth, 10, 100_000),
       maxNodeOutputBytes: read.integer('MAX_NODE_OUTPUT_BYTES', DEFAULT_FLOW_LIMITS.maxNodeOutputBytes, 1024, 256 * 1024 * 1024),
       httpTimeoutMs: read.integer('HTTP_TIMEOUT_MS', DEFAULT_FLOW_LIMITS.httpTimeoutMs, 1, 900_000),
+      maxDescendants: read.integer('MAX_DESCENDANTS', DEFAULT_FLOW_LIMITS.maxDescendants, 1, 10_000_000),
     },
     httpAllowedNetworks: (read.text('HTTP_ALLOWED_NETWORKS') ?? '').split(',').map((network) => network.trim()).filter((network) => network !== ''),
     httpPort: read.integer('HTTP_PORT', 3000, 1, 65535),

@@ -11,6 +11,8 @@ export interface FlowLimits {
   maxNodeOutputBytes: number;
   /** Longest one HTTP request of an HttpRequestNode without a timeoutMs of its own may take (HTTP_TIMEOUT_MS). */
   httpTimeoutMs: number;
+  /** Most child executions under one root, SubflowNode and ForEachNode children at any depth (MAX_DESCENDANTS). */
+  maxDescendants: number;
 }
 
 /** Redirects an HttpRequestNode follows at most; one more fails it with a NetworkError. */
@@ -21,4 +23,5 @@ export const DEFAULT_FLOW_LIMITS: Readonly<FlowLimits> = Object.freeze({
   expressionMaxDepth: 500,
   maxNodeOutputBytes: 1024 * 1024,
   httpTimeoutMs: 30_000,
+  maxDescendants: 25_000,
 });

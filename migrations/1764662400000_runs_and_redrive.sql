@@ -4,8 +4,10 @@
 -- tells the writes of its current run from those of an earlier one, which may still be winding
 -- down. history_closed: whether the current run's history holds its terminal event
 -- (`flow:completed`, `flow:failed` or `flow:cancelled`), after which nothing more is written to it.
--- item_index: which item of its ForEachNode a child runs.
+-- item_index: which item of its ForEachNode a child runs. descendant_count (of a root): how many
+-- child executions exist under it, at most MAX_DESCENDANTS.
 ALTER TABLE fireflow_executions
+  ADD COLUMN descendant_count integer NOT NULL DEFAULT 0,
   ADD COLUMN redrive_count integer NOT NULL DEFAULT 0 CHECK (redrive_count BETWEEN 0 AND 1000),
   ADD COLUMN history_closed boolean NOT NULL DEFAULT false,
   ADD COLUMN item_index integer CHECK (item_index >= 0);
@@ -190,7 +192,7 @@ DROP FUNCTION fireflow_execution_append_next(text, text, jsonb);
 DROP FUNCTION fireflow_flow_save(text, text, jsonb, text);
 DROP INDEX fireflow_executions_children_idx;
 CREATE INDEX fireflow_executions_children_idx ON fireflow_executions (parent_execution_id) WHERE parent_execution_id IS NOT NULL;
-ALTER TABLE fireflow_executions DROP COLUMN item_index, DROP COLUMN history_closed, DROP COLUMN redrive_count;
+ALTER TABLE fireflow_executions DROP COLUMN descendant_count, DROP COLUMN item_index, DROP COLUMN history_closed, DROP COLUMN redrive_count;
 
 -- The run-less writes of migration 1763787600000, as they were.
 CREATE FUNCTION fireflow_execution_append_events(p_execution_id text, p_events jsonb) RETURNS void

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FLOW_LIMITS } from '../lib/limits.js';
-import { uniqueFlowId } from './support/flows.js';
+import { flowKit, uniqueFlowId } from './support/flows.js';
 import { http as api, invoke, testPool } from './support/stack.js';
 
 // Limits a flow cannot get around, and bytes no caller can smuggle in, on the real stack.
@@ -61,6 +61,29 @@ describe('limits', () => {
     const ended = (await api('POST', `/flows/${flowId}/executions?waitMs=20000`, { json: {} })).body;
     expect(ended).toMatchObject({ status: 'failed', error: { type: 'LimitExceeded', nodeId: 'call', details: { setting: 'MAX_NODE_OUTPUT_BYTES' } } });
     expect(ended.error.details.actual).toBeLessThan(DEFAULT_FLOW_LIMITS.maxNodeOutputBytes + 128 * 1024);
+  });
+});
+
+describe('MAX_DESCENDANTS', () => {
+  it('ends a self-starting subflow bomb with LimitExceeded, never more children than the limit', async () => {
+    const kit = flowKit();
+    try {
+      const runner = kit.runner({ limits: { ...DEFAULT_FLOW_LIMITS, maxDescendants: 40 } });
+      const flowId = uniqueFlowId('bomb');
+      await runner.flows.save(flowId, { nodes: ['a', 'b', 'c', 'd'].map((id) => ({ id, type: 'SubflowNode', inputs: { flowId } })) });
+      const { execution } = await kit.create(flowId);
+      const ended = await runner.service.run(execution.executionId);
+      expect(ended.status).toBe('failed');
+      const { rows } = await kit.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM fireflow_executions WHERE root_execution_id = $1 AND parent_execution_id IS NOT NULL',
+        [execution.executionId],
+      );
+      expect(rows[0]?.n).toBe(40);
+      const limited = await kit.pool.query("SELECT 1 FROM fireflow_executions WHERE root_execution_id = $1 AND error ->> 'type' = 'LimitExceeded' AND error -> 'details' ->> 'setting' = 'MAX_DESCENDANTS'", [execution.executionId]);
+      expect(limited.rowCount).toBeGreaterThan(0);
+    } finally {
+      await kit.close();
+    }
   });
 });
 

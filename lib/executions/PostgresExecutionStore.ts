@@ -14,6 +14,7 @@ import type {
   NewExecution,
   RedriveStart,
 } from './types.js';
+import { DescendantLimitError } from './types.js';
 
 /** What `node:completed` and `node:failed` events carry. */
 interface SettledNodeEvent {
@@ -70,21 +71,31 @@ const executionSql = {
    * Creates the children $1 (a JSON array of {ord, execution_id, idempotency_key, input, item_index})
    * of flow $2's newest version under parent $3 (root $4, depth $5, node $6), each with its
    * `execution:created`, or finds those that exist; answers all of them in `ord` order. Each gets
-   * its own creation time, in `ord` order, so that they list in the order asked.
+   * its own creation time, in `ord` order, so that they list in the order asked. New children are
+   * created only if the root then has at most $7 descendants: its row is locked and its count
+   * raised by those created.
    */
   createChildren: `
     WITH requested AS (
       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(ord integer, execution_id text, idempotency_key text, input jsonb, item_index integer)
     ), version AS (
       SELECT flow_id, latest_version AS version FROM fireflow_flows WHERE flow_id = $2 AND latest_version > 0
+    ), root AS (
+      SELECT descendant_count FROM fireflow_executions WHERE execution_id = $4 FOR UPDATE
+    ), missing AS (
+      SELECT r.* FROM requested r
+       WHERE NOT EXISTS (SELECT 1 FROM fireflow_executions e WHERE e.flow_id = $2 AND e.idempotency_key = r.idempotency_key)
     ), created AS (
       INSERT INTO fireflow_executions (execution_id, flow_id, flow_version, status, input, idempotency_key,
                                        parent_execution_id, root_execution_id, depth, parent_node_id, item_index, created_at)
       SELECT r.execution_id, v.flow_id, v.version, 'created', r.input, r.idempotency_key, $3, $4, $5 + 1, $6, r.item_index,
-             clock_timestamp() + r.ord * interval '1 microsecond'
-        FROM requested r CROSS JOIN version v
+             statement_timestamp() + r.ord * interval '1 microsecond'
+        FROM missing r CROSS JOIN version v
+       WHERE (SELECT descendant_count FROM root) + (SELECT count(*) FROM missing) <= $7
       ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING ${COLUMNS}, idempotency_key
+    ), counted AS (
+      UPDATE fireflow_executions SET descendant_count = descendant_count + (SELECT count(*) FROM created) WHERE execution_id = $4
     ), event AS (
       INSERT INTO fireflow_execution_events (execution_id, index, type, data)
       SELECT execution_id, 0, 'execution:created', jsonb_build_object('flowId', flow_id, 'flowVersion', flow_version) FROM created
@@ -96,6 +107,8 @@ const executionSql = {
              WHERE flow_id = $2 AND idempotency_key IN (SELECT idempotency_key FROM requested)) e
       JOIN requested r USING (idempotency_key)
     ORDER BY ord`,
+  flowExists: `SELECT 1 FROM fireflow_flows WHERE flow_id = $1 AND latest_version > 0`,
+  descendantCount: `SELECT descendant_count FROM fireflow_executions WHERE execution_id = $1`,
   byIdempotencyKey: `SELECT ${COLUMNS}, input = $3::jsonb AS same_input FROM fireflow_executions WHERE flow_id = $1 AND idempotency_key = $2`,
   get: `SELECT ${COLUMNS} FROM fireflow_executions WHERE execution_id = $1`,
   listByFlow: `
@@ -218,14 +231,19 @@ export class PostgresExecutionStore implements IExecutionStore {
     return { execution: toRecord(found), created: false };
   }
 
-  async createChildren(parent: ChildParent, flowId: string, children: NewChild[]): Promise<ExecutionRecord[]> {
+  async createChildren(parent: ChildParent, flowId: string, children: NewChild[], maxDescendants: number): Promise<ExecutionRecord[]> {
     const requested = children.map((child, ord) => ({ ord, execution_id: randomUUID(), idempotency_key: child.idempotencyKey, input: child.input ?? null, item_index: child.itemIndex ?? null }));
-    const params = [JSON.stringify(requested), flowId, parent.executionId, parent.rootExecutionId, parent.depth, parent.nodeId];
+    const params = [JSON.stringify(requested), flowId, parent.executionId, parent.rootExecutionId, parent.depth, parent.nodeId, maxDescendants];
     let result = await this.pool.query<ExecutionRow>(executionSql.createChildren, params);
     // A child another run of the parent inserted meanwhile is in neither half of the answer (the
     // statement's snapshot predates it): asking again finds it.
     if (result.rows.length > 0 && result.rows.length < children.length) result = await this.pool.query<ExecutionRow>(executionSql.createChildren, params);
-    if (result.rows.length < children.length) throw new NotFoundError(`flow ${flowId} does not exist`);
+    if (result.rows.length < children.length) {
+      const flow = await this.pool.query(executionSql.flowExists, [flowId]);
+      if (flow.rowCount === 0) throw new NotFoundError(`flow ${flowId} does not exist`);
+      const root = await this.pool.query<{ descendant_count: number }>(executionSql.descendantCount, [parent.rootExecutionId]);
+      throw new DescendantLimitError(maxDescendants, (root.rows[0]?.descendant_count ?? 0) + children.length - result.rows.length);
+    }
     return result.rows.map(toRecord);
   }
 

@@ -77,6 +77,17 @@ export interface NewChild {
   itemIndex?: number;
 }
 
+/** Creating children would bring their root past its limit of descendants. */
+export class DescendantLimitError extends Error {
+  constructor(
+    readonly limit: number,
+    /** How many the root would have had. */
+    readonly wouldBe: number,
+  ) {
+    super(`an execution tree holds at most ${limit} child executions (MAX_DESCENDANTS)`);
+  }
+}
+
 export interface ExecutionPage {
   items: ExecutionRecord[];
   nextCursor: string | null;
@@ -98,9 +109,10 @@ export interface IExecutionStore {
   /**
    * Creates child executions of `flowId`'s newest version under `parent`, or finds the ones that
    * exist with those idempotency keys; answers them in the order asked. NotFoundError when the
-   * flow does not exist.
+   * flow does not exist; DescendantLimitError when the new ones would bring the root past
+   * `maxDescendants` child executions (then none is created).
    */
-  createChildren(parent: ChildParent, flowId: string, children: NewChild[]): Promise<ExecutionRecord[]>;
+  createChildren(parent: ChildParent, flowId: string, children: NewChild[], maxDescendants: number): Promise<ExecutionRecord[]>;
   get(executionId: string): Promise<ExecutionRecord | undefined>;
   listByFlow(flowId: string, page: { limit: number; cursor?: string }): Promise<ExecutionPage>;
   /** Child executions in the order they were started (item order for a ForEachNode); only `nodeId`'s when given. */

@@ -176,9 +176,10 @@ export class ExecutionService {
     execution: ExecutionRecord,
     durable: { sleep: FlowServices['sleep']; startChild: StartChild; waitForSignal: FlowServices['waitForSignal']; step: StepRunner['run'] },
   ): FlowServices {
-    const children = new ChildLauncher(this.options.store, execution, durable.startChild, durable.step);
+    const limits = this.options.limits ?? DEFAULT_FLOW_LIMITS;
+    const children = new ChildLauncher(this.options.store, execution, durable.startChild, durable.step, limits.maxDescendants);
     return {
-      limits: this.options.limits ?? DEFAULT_FLOW_LIMITS,
+      limits,
       flowLock: this.options.flowLock,
       lambda: () => this.lambda(),
       fetch: this.fetch,

@@ -1,6 +1,6 @@
 import type { StepRunner } from '../../engine/types.js';
 import { NodeError, NotFoundError } from '../../errors.js';
-import { ENDED_STATUSES, STOPPED_RUN_GRACE_MS, type ExecutionRecord, type IExecutionStore } from '../types.js';
+import { DescendantLimitError, ENDED_STATUSES, STOPPED_RUN_GRACE_MS, type ExecutionRecord, type IExecutionStore } from '../types.js';
 
 export const MAX_EXECUTION_DEPTH = 100;
 
@@ -38,6 +38,8 @@ export class ChildLauncher {
     private readonly startChild: StartChild,
     /** Runs work as one durable step: which children to start is decided once, and a replay reads it back. */
     private readonly step: StepRunner['run'],
+    /** MAX_DESCENDANTS: most child executions under one root. */
+    private readonly maxDescendants: number,
   ) {}
 
   /** Children of flow `flowId` for the node `nodeId`, created in one statement and started in the order asked. */
@@ -46,16 +48,19 @@ export class ChildLauncher {
     if (parent.depth + 1 > MAX_EXECUTION_DEPTH) {
       throw new NodeError('LimitExceeded', `child executions nest at most ${MAX_EXECUTION_DEPTH} deep`, { details: { setting: 'depth', limit: MAX_EXECUTION_DEPTH } });
     }
-    const decided = await this.step(`${nodeId}:children`, async (): Promise<{ children: ExecutionRecord[] } | { missingFlow: true }> => {
+    type Decision = { children: ExecutionRecord[] } | { missingFlow: true } | { overLimit: { limit: number; wouldBe: number } };
+    const decided = await this.step(`${nodeId}:children`, async (): Promise<Decision> => {
       let found: ExecutionRecord[];
       try {
         found = await this.store.createChildren(
           { executionId: parent.executionId, rootExecutionId: parent.rootExecutionId, depth: parent.depth, nodeId },
           flowId,
           requests.map((request) => ({ idempotencyKey: request.key, input: request.input, ...(request.itemIndex === undefined ? {} : { itemIndex: request.itemIndex }) })),
+          this.maxDescendants,
         );
       } catch (error) {
         if (error instanceof NotFoundError) return { missingFlow: true };
+        if (error instanceof DescendantLimitError) return { overLimit: { limit: error.limit, wouldBe: error.wouldBe } };
         throw error;
       }
       const children: ExecutionRecord[] = [];
@@ -63,6 +68,12 @@ export class ChildLauncher {
       return { children };
     });
     if ('missingFlow' in decided) throw new NodeError('InvalidInput', `flowId ${flowId}: no such flow`, { details: { port: 'flowId' } });
+    if ('overLimit' in decided) {
+      const { limit, wouldBe } = decided.overLimit;
+      throw new NodeError('LimitExceeded', `execution ${parent.rootExecutionId} may have at most ${limit} child executions (MAX_DESCENDANTS)`, {
+        details: { setting: 'MAX_DESCENDANTS', limit, actual: wouldBe },
+      });
+    }
     // Every child is started, also one that has ended: a replay must make the same durable calls
     // in the same order as the run it replays, whatever the children did meanwhile (starting an
     // ended child's run answers its end).
