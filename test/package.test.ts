@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import JSZip from 'jszip';
 import { beforeAll, expect, inject, it } from 'vitest';
 
@@ -98,5 +101,45 @@ it("declares the worker's ECS resources: a Fargate task that gets 120 s to stop,
   expect(resourcesOfType('AWS::Logs::LogGroup').map((group) => group.Properties.LogGroupName)).toContain('/fireflow/dev/worker');
   const taskRole = template.Resources.WorkerTaskRole;
   const statements = taskRole?.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
-  expect(statements.map((statement: any) => statement.Action)).toEqual(['lambda:InvokeFunction']);
+  // By default the worker may invoke nothing, and never a FireFlow function.
+  expect(statements).toEqual([{ Effect: 'Deny', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:*:*:function:fireflow-*' }]);
+});
+
+/** The service as `serverless print` resolves it under `env` (no build, no AWS account). */
+async function resolvedService(env: Record<string, string>): Promise<any> {
+  const serverlessBin = createRequire(import.meta.url).resolve('serverless/bin/serverless.js');
+  const { stdout } = await promisify(execFile)(process.execPath, [serverlessBin, 'print', '--format', 'json', '--stage', 'dev'], {
+    cwd: path.resolve(import.meta.dirname, '..'),
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', ...env },
+  });
+  return JSON.parse(stdout);
+}
+
+it('under the JWT authorizer, gives each route the scope of its role, and lets the worker invoke only the listed functions', async () => {
+  const service = await resolvedService({ HTTP_AUTHORIZER: 'jwt', WORKER_INVOKABLE_FUNCTIONS: 'billing-*, arn:aws:lambda:eu-west-1:111111111111:function:audit' });
+  const scopes: Record<string, string[]> = {};
+  for (const fn of Object.values(service.functions) as any[]) {
+    for (const event of fn.events ?? []) if (event.httpApi) scopes[`${event.httpApi.method} ${event.httpApi.path}`] = event.httpApi.authorizer?.scopes ?? [];
+  }
+  expect(scopes).toMatchObject({
+    'GET /flows': ['fireflow/read'],
+    'GET /executions/{executionId}/events': ['fireflow/read'],
+    'POST /flows/{flowId}/executions': ['fireflow/run'],
+    'POST /executions/{executionId}/cancel': ['fireflow/run'],
+    'POST /executions/{executionId}/redrive': ['fireflow/run'],
+    'POST /executions/{executionId}/signals/{signal}': ['fireflow/run'],
+    'PUT /flows/{flowId}': ['fireflow/author'],
+    'POST /locks/{lockKey}/acquire': ['fireflow/locks'],
+    'GET /locks/{lockKey}': ['fireflow/locks'],
+    'GET /health': [],
+  });
+  const statements = service.resources.Resources.WorkerTaskRole.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+  expect(statements).toEqual([
+    {
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: [{ 'Fn::Sub': 'arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:billing-*' }, 'arn:aws:lambda:eu-west-1:111111111111:function:audit'],
+    },
+    { Effect: 'Deny', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:*:*:function:fireflow-*' },
+  ]);
 });
