@@ -81,6 +81,22 @@ describe('flow and execution routes over the HTTP API', () => {
     }
   });
 
+  it('pages events by size: at most 1 MiB of them, nextAfter going on', async () => {
+    const flowId = uniqueFlowId('http-big-events');
+    const big = (id: string) => ({ id, type: 'TransformNode', inputs: { expression: '$pad("", 300000, "x")' } });
+    await http('PUT', `/flows/${flowId}`, { json: { nodes: [big('a'), big('b'), big('c'), big('d')] } });
+    const ended = await http('POST', `/flows/${flowId}/executions?waitMs=20000`, { json: {} });
+    expect(ended.body.status).toBe('completed');
+    const first = await http('GET', `/executions/${ended.body.executionId}/events`);
+    expect(first.body.done).toBe(false);
+    expect(Buffer.byteLength(JSON.stringify(first.body.events))).toBeLessThanOrEqual(1024 * 1024);
+    const second = await http('GET', `/executions/${ended.body.executionId}/events?after=${first.body.nextAfter}`);
+    const all = [...first.body.events, ...second.body.events];
+    expect(second.body.done).toBe(true);
+    expect(all.map((event: { index: number }) => event.index)).toEqual(all.map((_: unknown, index: number) => index));
+    expect(all.at(-1).type).toBe('flow:completed');
+  });
+
   describe('bad input gets a 4xx naming the problem', () => {
     const flowId = uniqueFlowId('http-bad');
     type Case = [label: string, method: string, path: string, options: Parameters<typeof http>[2], status: number, field?: string];

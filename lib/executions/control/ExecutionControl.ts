@@ -37,7 +37,19 @@ export interface EventsPage {
  */
 export const pollDelayMs = (waitedMs: number): number => Math.min(1_000, Math.max(50, Math.round(waitedMs / 10)));
 
+/** An events page holds at most this many events, and at most EVENTS_PAGE_BYTES of them as JSON (at least one). */
 const EVENTS_PAGE = 1_000;
+const EVENTS_PAGE_BYTES = 1024 * 1024;
+
+/** The longest prefix of `events` within EVENTS_PAGE_BYTES, and whether that cut any off. */
+function withinPageBytes(events: ExecutionEvent[]): { kept: ExecutionEvent[]; cut: boolean } {
+  let bytes = 0;
+  for (const [index, event] of events.entries()) {
+    bytes += Buffer.byteLength(JSON.stringify(event));
+    if (bytes > EVENTS_PAGE_BYTES && index > 0) return { kept: events.slice(0, index), cut: true };
+  }
+  return { kept: events, cut: false };
+}
 /** How many times one execution may be redriven. */
 export const MAX_REDRIVES = 1_000;
 
@@ -110,9 +122,9 @@ export class ExecutionControl {
       // Read before the events: a history closed by then has all its events written (the last
       // ones and the closing commit together), so a page short of full holds its terminal event.
       const closed = isEnded(execution) && (await this.store.historyClosed(executionId));
-      const events = await this.store.listEvents(executionId, after, EVENTS_PAGE);
+      const { kept: events, cut } = withinPageBytes(await this.store.listEvents(executionId, after, EVENTS_PAGE));
       const last = events.at(-1);
-      const done = closed && events.length < EVENTS_PAGE;
+      const done = closed && !cut && events.length < EVENTS_PAGE;
       const closedNow = !done && events.length === 0 && execution.status === 'stopped' && (await this.store.closeStopped(executionId, STOPPED_RUN_GRACE_MS));
       if (closedNow) continue;
       if (events.length > 0 || done || Date.now() >= deadline) return { events, nextAfter: last?.index ?? after, done };
