@@ -101,8 +101,11 @@ it("declares the worker's ECS resources: a Fargate task that gets 120 s to stop,
   expect(resourcesOfType('AWS::Logs::LogGroup').map((group) => group.Properties.LogGroupName)).toContain('/fireflow/dev/worker');
   const taskRole = template.Resources.WorkerTaskRole;
   const statements = taskRole?.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
-  // By default the worker may invoke nothing, and never a FireFlow function.
-  expect(statements).toEqual([{ Effect: 'Deny', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:*:*:function:fireflow-*' }]);
+  // By default the worker may invoke nothing, and never a FireFlow function; it reads this stage's flow secrets.
+  expect(statements).toEqual([
+    { Effect: 'Deny', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:*:*:function:fireflow-*' },
+    { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { 'Fn::Sub': 'arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:fireflow/dev/*' } },
+  ]);
 });
 
 /** The service as `serverless print` resolves it under `env` (no build, no AWS account). */
@@ -133,7 +136,7 @@ it('under the JWT authorizer, gives each route the scope of its role, and lets t
     'GET /locks/{lockKey}': ['fireflow/locks'],
     'GET /health': [],
   });
-  const statements = service.resources.Resources.WorkerTaskRole.Properties.Policies.flatMap((policy: any) => policy.PolicyDocument.Statement);
+  const statements = service.resources.Resources.WorkerTaskRole.Properties.Policies[0].PolicyDocument.Statement;
   expect(statements).toEqual([
     {
       Effect: 'Allow',

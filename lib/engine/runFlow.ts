@@ -3,6 +3,7 @@ import type { FlowServices, NodeContext, NodeOutputs } from '../flows/nodes/type
 import { NodeError, type ErrorRecord } from '../errors.js';
 import { ERROR_MESSAGE_PORT, ERROR_PORT, ERROR_TYPE_PORT, EXECUTE_PORT, isAssignable, SUCCESS_PORT, typeOfValue } from '../flows/ports.js';
 import { untilAborted } from '../time.js';
+import { redacted, resolveSecretRefs } from '../flows/secrets.js';
 import { matchingRetrier, retryDelayMs } from './retry.js';
 import { directStepRunner, type EngineEvent, type FlowOutcome, type SettledNode, type StepRunner } from './types.js';
 
@@ -73,6 +74,8 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
   }
 
   const finished = new Map<string, Resolved>();
+  // Secret values this run resolved: they flow along edges, but read "[redacted]" wherever recorded.
+  const sensitive = new Set<string>();
   for (const [nodeId, settled] of Object.entries(options.settled ?? {})) {
     if (nodeId !== flow.outputNodeId && flow.byId.has(nodeId)) finished.set(nodeId, resolvedOf(settled));
   }
@@ -84,6 +87,8 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
   const finish = async (outcome: FlowOutcome): Promise<FlowOutcome> => {
     clearTimeout(flowTimer);
     options.signal?.removeEventListener('abort', abortFromCaller);
+    if (outcome.status === 'completed') outcome = { ...outcome, output: redacted(outcome.output, sensitive) };
+    if (outcome.status === 'failed') outcome = { ...outcome, error: redacted(outcome.error, sensitive) as ErrorRecord };
     if (outcome.status === 'completed') await options.emit({ type: 'flow:completed', data: { output: outcome.output } });
     else if (outcome.status === 'failed') await options.emit({ type: 'flow:failed', data: { error: outcome.error } });
     else await options.emit({ type: 'flow:cancelled', data: { reason: outcome.reason } });
@@ -124,7 +129,7 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
     const start = async (index: number) => {
       const { node, inputs } = wave[index] as (typeof wave)[number];
       await options.emit({ type: 'node:started', nodeId: node.id });
-      results[index] = await runNode(node, inputs, options, stepRunner, controller.signal);
+      results[index] = await runNode(node, inputs, options, stepRunner, controller.signal, sensitive);
     };
     // A replay must make the same durable calls in the same order. Nodes that make one call as
     // they start run together, a chunk of maxParallel at a time, so each chunk's calls are made
@@ -150,7 +155,7 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
       // redrive keeps their outputs instead of running them (and their side effects) again.
       for (const [index, { node }] of wave.entries()) {
         const result = results[index];
-        if (result?.ok && node.id !== flow.outputNodeId) await options.emit({ type: 'node:completed', nodeId: node.id, data: { outputs: result.outputs } });
+        if (result?.ok && node.id !== flow.outputNodeId) await options.emit({ type: 'node:completed', nodeId: node.id, data: { outputs: redacted(result.outputs, sensitive) } });
       }
       return finish(stoppedDuringWave);
     }
@@ -162,12 +167,13 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
       if (result.ok) {
         finished.set(node.id, resolvedOf(result));
         if (node.id === flow.outputNodeId) flowOutput = inputs.value ?? null;
-        await options.emit({ type: 'node:completed', nodeId: node.id, data: { outputs: result.outputs } });
+        await options.emit({ type: 'node:completed', nodeId: node.id, data: { outputs: redacted(result.outputs, sensitive) } });
       } else {
         const { error, attempts } = result;
         finished.set(node.id, resolvedOf({ error }));
-        await options.emit({ type: 'node:failed', nodeId: node.id, data: { error, handled: node.errorHandled, attempts } });
-        if (!node.errorHandled) unhandled ??= { ...error, nodeId: node.id };
+        const recorded = redacted(error, sensitive) as ErrorRecord;
+        await options.emit({ type: 'node:failed', nodeId: node.id, data: { error: recorded, handled: node.errorHandled, attempts } });
+        if (!node.errorHandled) unhandled ??= { ...recorded, nodeId: node.id };
       }
     }
     if (unhandled) return finish({ status: 'failed', error: unhandled });
@@ -217,11 +223,22 @@ function readinessOf(node: CompiledNode, finished: Map<string, Resolved>): Readi
  */
 async function runNode(
   node: CompiledNode,
-  inputs: Record<string, unknown>,
+  staticAndWired: Record<string, unknown>,
   options: RunFlowOptions,
   stepRunner: StepRunner,
   flowSignal: AbortSignal,
+  sensitive: Set<string>,
 ): Promise<NodeResult> {
+  // Only static inputs (the flow's author's) may name secrets: a value that reached a port
+  // along an edge is data, whatever it looks like.
+  const inputs = { ...staticAndWired };
+  try {
+    for (const port of Object.keys(node.staticInputs)) {
+      if (!node.incoming.has(port) && port in inputs) inputs[port] = await resolveSecretRefs(inputs[port], (name) => options.services.secret(name), sensitive);
+    }
+  } catch (error) {
+    return { ok: false, error: NodeError.from(error).record(), attempts: 1 };
+  }
   for (const [port, spec] of Object.entries(node.nodeType.inputs)) {
     const actual = typeOfValue(inputs[port]);
     if (!isAssignable(actual, spec.type)) {

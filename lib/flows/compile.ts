@@ -1,5 +1,6 @@
 import { ValidationError, type FieldProblem } from '../errors.js';
 import { parseInput } from '../validation.js';
+import { isSecretRef, SECRET_NAME_PATTERN, secretRefsIn } from './secrets.js';
 import { flowDefinitionSchema, type FlowDefinition, type RetrierSpec } from './definition.js';
 import type { NodeRegistry } from './nodes/registry.js';
 import type { NodeType } from './nodes/types.js';
@@ -97,7 +98,12 @@ export function compileFlow(input: unknown, registry: NodeRegistry): CompiledFlo
     for (const [port, value] of Object.entries(staticInputs)) {
       const portSpec = inputPorts[port];
       if (!portSpec) problem(`${field}.inputs.${port}`, `${spec.type} has no input port "${port}"`);
-      else if (!isAssignable(typeOfValue(value), portSpec.type)) problem(`${field}.inputs.${port}`, `must be ${article(portSpec.type)}`);
+      else if (!isAssignable(isSecretRef(value) ? 'string' : typeOfValue(value), portSpec.type)) problem(`${field}.inputs.${port}`, `must be ${article(portSpec.type)}`);
+      for (const { path, ref } of secretRefsIn(value)) {
+        if (typeof ref.$secret !== 'string' || !SECRET_NAME_PATTERN.test(ref.$secret)) {
+          problem(`${field}.inputs.${port}${path === '' ? '' : `.${path}`}.$secret`, 'must be a secret name matching [A-Za-z0-9_/-]{1,256}');
+        }
+      }
     }
     for (const found of nodeType.validateStatic?.(staticInputs) ?? []) problem(`${field}.inputs.${found.port}`, found.message);
     if (nodeType.runsAlone && spec.timeoutMs !== undefined) {

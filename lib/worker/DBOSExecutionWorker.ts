@@ -9,6 +9,7 @@ import { ExecutionService } from '../executions/run/ExecutionService.js';
 import type { ChildRun } from '../executions/run/children.js';
 import { ENDED_STATUSES, type ExecutionRecord, type IExecutionStore } from '../executions/types.js';
 import { FlowCatalog } from '../flows/FlowCatalog.js';
+import { environmentSecrets, secretsManagerSecrets } from '../aws/flowSecrets.js';
 import { guardedFetch } from '../http/guardedFetch.js';
 import type { FlowServices, SignalMessage } from '../flows/nodes/types.js';
 import { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
@@ -304,6 +305,7 @@ export class DBOSExecutionWorker {
       flowTimeoutMs: settings.executionTimeoutMs,
       limits: settings.flowLimits,
       fetch: guardedFetch(settings.httpAllowedNetworks),
+      secret: settings.flowSecretsFrom === 'secrets-manager' ? secretsManagerSecrets(settings.stage) : environmentSecrets(settings.flowSecretValues),
     });
   }
 }

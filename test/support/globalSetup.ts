@@ -11,6 +11,9 @@ import { startLocalPostgres } from '../../devtools/postgres.js';
 import { startWorkerProcess } from '../../devtools/processes.js';
 import { migrate } from '../../lib/migrate.js';
 
+/** The value of the flow secret `test-token` the suite's worker holds. */
+export const TEST_SECRET_VALUE = 'Bearer test-secret-4f1c9a';
+
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
@@ -59,7 +62,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // One worker for the executions the Lambdas enqueue.
     const worker = startWorkerProcess({
       databaseUrl,
-      env: { WORKER_ID: 'test-suite-worker', WORKER_HEALTH_PORT: '0', LAMBDA_ENDPOINT: offline.lambdaEndpoint },
+      // One flow secret, read from the environment as on the local stack (test/secrets.test.ts).
+      env: { WORKER_ID: 'test-suite-worker', WORKER_HEALTH_PORT: '0', LAMBDA_ENDPOINT: offline.lambdaEndpoint, FIREFLOW_SECRET_TEST_TOKEN: TEST_SECRET_VALUE },
     });
     await worker.ready;
     project.provide('databaseUrl', databaseUrl);

@@ -29,6 +29,8 @@ export interface ExecutionServiceOptions {
   flowTimeoutMs?: number;
   /** What a flow may use. Default: DEFAULT_FLOW_LIMITS. */
   limits?: FlowLimits;
+  /** Resolves `{"$secret": name}` static inputs. Default: no secrets (a reference fails its node `InvalidInput`). */
+  secret?: FlowServices['secret'];
 }
 
 export interface RunOptions {
@@ -181,6 +183,7 @@ export class ExecutionService {
     return {
       limits,
       flowLock: this.options.flowLock,
+      secret: this.options.secret ?? (async () => undefined),
       lambda: () => this.lambda(),
       fetch: this.fetch,
       sleep: durable.sleep,

@@ -9,6 +9,8 @@ export interface FlowServices {
   /** What a flow may use (expression deadline and depth, output sizes). */
   limits: FlowLimits;
   flowLock: IFlowLockService;
+  /** A secret's value by name (what a `{"$secret": name}` static input stands for); undefined when there is none. */
+  secret(name: string): Promise<string | undefined>;
   /** The Lambda client, created (and the AWS SDK loaded) on first use: most flows never need it. */
   lambda(): Promise<LambdaClient>;
   fetch: typeof fetch;
