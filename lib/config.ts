@@ -17,6 +17,8 @@ export interface FireflowConfig {
   dbPoolMax: number;
   /** Where lock waiters LISTEN (LOCK_LISTEN_URL). Default DATABASE_URL; point it past RDS Proxy, see README. */
   lockListenUrl: string | undefined;
+  /** Most connections listening for lock releases at once, across all processes (LOCK_LISTEN_MAX_CONNECTIONS). Default 20. */
+  lockListenMaxConnections: number;
   /** Longest a lock waiter sleeps between attempts when no notification arrives (LOCK_POLL_INTERVAL_MS). Default 500. */
   lockPollIntervalMs: number;
   /** How long the listener connection stays open without waiters (LOCK_LISTENER_IDLE_MS). Default 0 in Lambda, 5000 elsewhere. */
@@ -130,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
     dbPoolMax: read.integer('DB_POOL_MAX', inLambda ? 1 : 10, 1),
     lockListenUrl: read.text('LOCK_LISTEN_URL') ?? databaseUrl,
     lockPollIntervalMs: read.integer('LOCK_POLL_INTERVAL_MS', 500, 10),
+    lockListenMaxConnections: read.integer('LOCK_LISTEN_MAX_CONNECTIONS', 20, 1, 10_000),
     lockListenerIdleMs: read.integer('LOCK_LISTENER_IDLE_MS', inLambda ? 0 : 5000, 0),
     lockSweepGraceMs: read.integer('LOCK_SWEEP_GRACE_MS', 600_000, 1000, 2 ** 31 - 1),
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),

@@ -63,3 +63,50 @@ it(`keeps ${CLIENTS} clients × ${ACQUISITIONS_PER_CLIENT} acquisitions on one k
   }
   expect(new Set(holds.map((hold) => hold.client)).size).toBe(CLIENTS);
 });
+
+it('lets at most LOCK_LISTEN_MAX_CONNECTIONS waiters listen at once; the others poll, and every one acquires in turn', async () => {
+  const pool = testPool(6);
+  const heldSlots = async (applicationName?: string) =>
+    (
+      await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+          WHERE l.locktype = 'advisory' AND l.classid = 1179012171 AND l.granted AND ($1::text IS NULL OR a.application_name = $1)`,
+        [applicationName ?? null],
+      )
+    ).rows[0]?.n ?? 0;
+  // Slots are shared by every listener on the database, other suites' included: these waiters
+  // may take at most 5 more than are held now.
+  const max = (await heldSlots()) + 5;
+  const applicationName = `listen-cap-${Date.now()}`;
+  const listenUrl = `${databaseUrl()}${databaseUrl().includes('?') ? '&' : '?'}application_name=${applicationName}`;
+  // 30 processes' worth of lock services, each with its own listener.
+  const waiters = Array.from({ length: 30 }, () => new PostgresFlowLockService({ pool, listenConnectionString: listenUrl, maxListenConnections: max, listenerIdleMs: 0, pollIntervalMs: 100 }));
+  const key = uniqueKey('listen-cap');
+  try {
+    const holder = await waiters[0]?.acquire(key, 60_000, 0);
+    let most = 0;
+    let sampling = true;
+    const sample = (async () => {
+      while (sampling) {
+        most = Math.max(most, await heldSlots(applicationName));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    const turns = waiters.slice(1).map(async (service) => {
+      const grant = await service.acquire(key, 60_000, 30_000);
+      await service.release(key, grant.lockId);
+      return grant.acquired;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waiters[0]?.release(key, holder?.lockId ?? '');
+    const acquired = await Promise.all(turns);
+    sampling = false;
+    await sample;
+    expect(acquired.every(Boolean)).toBe(true);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(5);
+  } finally {
+    await Promise.all(waiters.map((service) => service.close()));
+    await pool.end();
+  }
+}, 60_000);

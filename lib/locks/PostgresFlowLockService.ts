@@ -11,7 +11,7 @@ import {
   LOCK_WAIT_MAX_MS,
   releaseRequestSchema,
 } from './schemas.js';
-import { lockSql } from './sql.js';
+import { LISTEN_SLOTS_HELD_SQL, lockSql } from './sql.js';
 import type { AcquireResult, ExtendResult, IFlowLockService, LockState, ReleaseResult } from './types.js';
 
 export interface PostgresFlowLockServiceOptions {
@@ -22,6 +22,8 @@ export interface PostgresFlowLockServiceOptions {
   pollIntervalMs?: number;
   /** How long the LISTEN connection outlives its last waiter. Default: LOCK_LISTENER_IDLE_MS. */
   listenerIdleMs?: number;
+  /** Most listening connections across every process on the database. Default: LOCK_LISTEN_MAX_CONNECTIONS. */
+  maxListenConnections?: number;
   /** Completes a listen connection string without a password. Default: DATABASE_SECRET_ARN. */
   databaseSecretArn?: string;
   /** How long `sweep` keeps a row whose lease ended. Default: LOCK_SWEEP_GRACE_MS. */
@@ -62,6 +64,8 @@ export class PostgresFlowLockService implements IFlowLockService {
       connectionString: options.listenConnectionString ?? requireDatabaseUrl(settings.lockListenUrl),
       idleMs: options.listenerIdleMs ?? settings.lockListenerIdleMs,
       databaseSecretArn: options.databaseSecretArn ?? settings.databaseSecretArn,
+      maxConnections: options.maxListenConnections ?? settings.lockListenMaxConnections,
+      slotsFree: async (max) => ((await this.pool.query<{ held: number }>(LISTEN_SLOTS_HELD_SQL)).rows[0]?.held ?? 0) < max,
     });
   }
 

@@ -1,7 +1,18 @@
 import pg from 'pg';
 import { connectionSettings } from '../db.js';
 import { logger } from '../logger.js';
-import { RELEASE_CHANNEL } from './sql.js';
+import { monotonicMs } from '../time.js';
+import { LISTEN_SLOT_SQL, RELEASE_CHANNEL } from './sql.js';
+
+/** How long a process whose listener found every slot taken polls before it asks again. */
+const SLOTS_TAKEN_RETRY_MS = 5_000;
+
+/** Every listening slot was taken: this process's waiters poll instead. */
+class ListenSlotsTaken extends Error {
+  constructor() {
+    super('every lock listening slot is taken (LOCK_LISTEN_MAX_CONNECTIONS)');
+  }
+}
 
 export interface ReleaseListenerOptions {
   connectionString: string;
@@ -9,6 +20,10 @@ export interface ReleaseListenerOptions {
   databaseSecretArn: string | undefined;
   /** How long the connection stays open once nobody waits; 0 closes it at once. */
   idleMs: number;
+  /** Most listening connections across every process on this database (LOCK_LISTEN_MAX_CONNECTIONS). */
+  maxConnections: number;
+  /** Whether a listening slot looks free, asked through a pooled connection before a connection of its own is opened. */
+  slotsFree(maxConnections: number): Promise<boolean>;
 }
 
 /**
@@ -70,6 +85,8 @@ export class ReleaseListener {
   private connecting: Promise<pg.Client> | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private waiterCount = 0;
+  /** Until when no listening slot is asked for again after all were taken (monotonic ms). */
+  private slotsTakenUntil = 0;
 
   constructor(private readonly options: ReleaseListenerOptions) {}
 
@@ -85,7 +102,7 @@ export class ReleaseListener {
       await this.listen();
     } catch (error) {
       // Waiters still poll, so a listener that cannot connect only slows hand-offs down.
-      logger.warn('lock release listener unavailable; waiters fall back to polling', { error });
+      if (!(error instanceof ListenSlotsTaken)) logger.warn('lock release listener unavailable; waiters fall back to polling', { error });
     }
     return waiter;
   }
@@ -116,12 +133,15 @@ export class ReleaseListener {
   /** Reconnects in the background after a lost connection; waiters poll meanwhile. */
   keepListening(): void {
     if (this.client || this.connecting) return;
-    this.listen().catch((error: unknown) => logger.warn('lock release listener unavailable', { error }));
+    this.listen().catch((error: unknown) => {
+      if (!(error instanceof ListenSlotsTaken)) logger.warn('lock release listener unavailable', { error });
+    });
   }
 
   private listen(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
     if (this.connecting) return this.connecting;
+    if (monotonicMs() < this.slotsTakenUntil) return Promise.reject(new ListenSlotsTaken());
     const attempt: Promise<pg.Client> = this.connect().then(
       (client) => {
         if (this.connecting !== attempt) {
@@ -142,6 +162,12 @@ export class ReleaseListener {
   }
 
   private async connect(): Promise<pg.Client> {
+    // Asked first through the pool, so that a burst of waiters does not open a connection each
+    // only to find every slot taken; the slot itself is taken on the new connection.
+    if (!(await this.options.slotsFree(this.options.maxConnections))) {
+      this.slotsTakenUntil = monotonicMs() + SLOTS_TAKEN_RETRY_MS;
+      throw new ListenSlotsTaken();
+    }
     const client = new pg.Client(connectionSettings(this.options.connectionString, 'fireflow-lock-listener', this.options.databaseSecretArn));
     client.on('notification', (message) => {
       if (message.channel === RELEASE_CHANNEL && message.payload !== undefined) this.waiters.get(message.payload)?.[0]?.signal();
@@ -158,6 +184,11 @@ export class ReleaseListener {
     client.on('end', () => lost());
     try {
       await client.connect();
+      const { rows } = await client.query<{ slot: number | null }>(LISTEN_SLOT_SQL, [this.options.maxConnections]);
+      if (rows[0]?.slot === null || rows[0]?.slot === undefined) {
+        this.slotsTakenUntil = monotonicMs() + SLOTS_TAKEN_RETRY_MS;
+        throw new ListenSlotsTaken();
+      }
       await client.query(`LISTEN ${RELEASE_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => undefined);

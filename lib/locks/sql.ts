@@ -1,4 +1,9 @@
 /** The notification channel a release signals on (fireflow_lock_release sends it); the payload is the lock key. */
+/** Takes one of $1 listening slots for this connection (held while it lives); null when all are taken. */
+export const LISTEN_SLOT_SQL = 'SELECT fireflow_lock_listen_slot($1) AS slot';
+/** How many listening slots are held now (namespace of fireflow_lock_listen_slot). */
+export const LISTEN_SLOTS_HELD_SQL = "SELECT count(*)::int AS held FROM pg_locks WHERE locktype = 'advisory' AND classid = 1179012171 AND granted";
+
 export const RELEASE_CHANNEL = 'fireflow_lock_released';
 
 /**
