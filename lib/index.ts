@@ -22,3 +22,7 @@ export { DBOSExecutionWorker, type DBOSExecutionWorkerOptions } from './worker/D
 export { LambdaFlowLockService, type FireflowClientOptions } from './client/LambdaFlowLockService.js';
 export { invokeFireflow } from './client/invoke.js';
 export { FireflowClient, type StartOptions } from './client/FireflowClient.js';
+export { DEFAULT_FLOW_LIMITS, MAX_HTTP_REDIRECTS, type FlowLimits } from './limits.js';
+export { guardedFetch, mayConnectTo } from './http/guardedFetch.js';
+export { environmentSecrets, secretsManagerSecrets } from './aws/flowSecrets.js';
+export type { ChildParent, ExecutionPage, ExecutionRun, NewChild } from './executions/types.js';
