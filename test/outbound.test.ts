@@ -21,6 +21,9 @@ let local: string;
 let elsewhere: string;
 let loop: string;
 let silent: string;
+let echo: string;
+let bounce: string;
+const authorizations: Array<string | undefined> = [];
 
 beforeAll(async () => {
   kit = flowKit();
@@ -29,6 +32,12 @@ beforeAll(async () => {
   elsewhere = await serve('127.0.0.2', (_request, response) => response.writeHead(302, { location: `${local}/inside` }).end());
   loop = await serve('127.0.0.1', (request, response) => response.writeHead(302, { location: `${request.url}x` }).end());
   silent = await serve('127.0.0.1', () => undefined);
+  echo = await serve('127.0.0.1', (request, response) => {
+    authorizations.push(request.headers.authorization);
+    response.writeHead(200).end();
+  });
+  // Another origin, sending callers on to `echo`.
+  bounce = await serve('127.0.0.2', (_request, response) => response.writeHead(307, { location: `${echo}/landed` }).end());
 });
 
 afterAll(async () => {
@@ -43,7 +52,7 @@ describe('outbound requests', () => {
   it('refuses link-local, metadata, private and loopback destinations, by address or by name', async () => {
     const guarded = kit.runner({ fetch: guardedFetch([]) });
     const port = new URL(local).port;
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://169.254.170.2/v2/credentials', 'http://10.0.0.1/', `http://[::1]:${port}/`, `http://localhost:${port}/`, 'http://[::ffff:127.0.0.1]/']) {
+    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://169.254.170.2/v2/credentials', 'http://10.0.0.1/', `http://[::1]:${port}/`, `http://localhost:${port}/`, 'http://[::ffff:127.0.0.1]/', 'http://[::7f00:1]/', 'http://[64:ff9b::7f00:1]/']) {
       const { execution } = await guarded.runDefinition(call(url));
       expect(execution.error, url).toMatchObject({ type: 'NetworkError', nodeId: 'call', details: { reason: 'blocked-destination' } });
     }
@@ -56,6 +65,13 @@ describe('outbound requests', () => {
     const { execution } = await onlyElsewhere.runDefinition(call(`${elsewhere}/start`));
     expect(execution.error).toMatchObject({ type: 'NetworkError', details: { reason: 'blocked-destination', address: '127.0.0.1' } });
     expect((await loopback.runDefinition(call(`${elsewhere}/start`))).execution).toMatchObject({ status: 'completed', output: 200 });
+  });
+
+  it('drops credentials when a redirect leaves the origin', async () => {
+    const loopback = kit.runner({ fetch: guardedFetch(['127.0.0.0/8']) });
+    const definition = { nodes: [{ id: 'call', type: 'HttpRequestNode', inputs: { url: `${bounce}/start`, headers: { Authorization: 'Bearer keep-it-here' } } }] };
+    expect((await loopback.runDefinition(definition)).execution.status).toBe('completed');
+    expect(authorizations).toEqual([undefined]);
   });
 
   it('follows at most 5 redirects', async () => {

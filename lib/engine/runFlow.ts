@@ -3,7 +3,7 @@ import type { FlowServices, NodeContext, NodeOutputs } from '../flows/nodes/type
 import { NodeError, type ErrorRecord } from '../errors.js';
 import { ERROR_MESSAGE_PORT, ERROR_PORT, ERROR_TYPE_PORT, EXECUTE_PORT, isAssignable, SUCCESS_PORT, typeOfValue } from '../flows/ports.js';
 import { untilAborted } from '../time.js';
-import { redacted, resolveSecretRefs } from '../flows/secrets.js';
+import { isSecretRef, redacted, resolveSecretRefs } from '../flows/secrets.js';
 import { matchingRetrier, retryDelayMs } from './retry.js';
 import { directStepRunner, type EngineEvent, type FlowOutcome, type SettledNode, type StepRunner } from './types.js';
 
@@ -133,11 +133,11 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
     };
     // A replay must make the same durable calls in the same order. Nodes that make one call as
     // they start run together, a chunk of maxParallel at a time, so each chunk's calls are made
-    // in the wave's order. Nodes that make more calls later (a retry policy, or a node that runs
-    // alone) run one at a time after them. Once the flow is stopped, no further node starts.
+    // in the wave's order. Nodes that make more calls later, or wait for something first (a retry
+    // policy, a node that runs alone, secrets to resolve), run one at a time after them. Once the flow is stopped, no further node starts.
     const runsAlone = (index: number) => {
       const { node } = wave[index] as (typeof wave)[number];
-      return node.nodeType.runsAlone === true || node.retry.length > 0;
+      return node.nodeType.runsAlone === true || node.retry.length > 0 || node.secretPorts.length > 0;
     };
     const indexes = wave.map((_, index) => index);
     const together = indexes.filter((index) => !runsAlone(index));
@@ -223,24 +223,15 @@ function readinessOf(node: CompiledNode, finished: Map<string, Resolved>): Readi
  */
 async function runNode(
   node: CompiledNode,
-  staticAndWired: Record<string, unknown>,
+  inputs: Record<string, unknown>,
   options: RunFlowOptions,
   stepRunner: StepRunner,
   flowSignal: AbortSignal,
   sensitive: Set<string>,
 ): Promise<NodeResult> {
-  // Only static inputs (the flow's author's) may name secrets: a value that reached a port
-  // along an edge is data, whatever it looks like.
-  const inputs = { ...staticAndWired };
-  try {
-    for (const port of Object.keys(node.staticInputs)) {
-      if (!node.incoming.has(port) && port in inputs) inputs[port] = await resolveSecretRefs(inputs[port], (name) => options.services.secret(name), sensitive);
-    }
-  } catch (error) {
-    return { ok: false, error: NodeError.from(error).record(), attempts: 1 };
-  }
   for (const [port, spec] of Object.entries(node.nodeType.inputs)) {
-    const actual = typeOfValue(inputs[port]);
+    // A secret reference stands for a string until it is resolved, in the attempt.
+    const actual = isSecretRef(inputs[port]) && !node.incoming.has(port) ? 'string' : typeOfValue(inputs[port]);
     if (!isAssignable(actual, spec.type)) {
       return { ok: false, error: new NodeError('InvalidInput', `input ${port} must be ${spec.type}, got ${actual}`, { details: { port } }).record(), attempts: 1 };
     }
@@ -248,14 +239,14 @@ async function runNode(
   const retriesUsed = node.retry.map(() => 0);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const result = await attemptNode(node, inputs, attempt, options, stepRunner, flowSignal);
+      const result = await attemptNode(node, inputs, attempt, options, stepRunner, flowSignal, sensitive);
       if (result.ok) return { ...result, attempts: attempt };
       const index = matchingRetrier(node.retry, result.error.type);
       const retrier = node.retry[index];
       if (!retrier || (retriesUsed[index] as number) >= retrier.maxAttempts) return { ...result, attempts: attempt };
       retriesUsed[index] = (retriesUsed[index] as number) + 1;
       const delayMs = retryDelayMs(retrier, retriesUsed[index] as number, `${options.executionId}:${node.id}:${attempt}`);
-      await options.emit({ type: 'node:retrying', nodeId: node.id, data: { attempt, error: result.error, delayMs } });
+      await options.emit({ type: 'node:retrying', nodeId: node.id, data: { attempt, error: redacted(result.error, sensitive), delayMs } });
       // The delay counts from the failure, not from after its checkpoint.
       await options.services.sleep(Math.max(0, (result.failedAt ?? Date.now()) + delayMs - Date.now()), flowSignal);
     } catch (error) {
@@ -273,15 +264,24 @@ async function runNode(
  */
 async function attemptNode(
   node: CompiledNode,
-  inputs: Record<string, unknown>,
+  wired: Record<string, unknown>,
   attempt: number,
   options: RunFlowOptions,
   stepRunner: StepRunner,
   flowSignal: AbortSignal,
+  sensitive: Set<string>,
 ): Promise<AttemptResult> {
   const { timeoutLimit } = node.nodeType;
   const timeoutMs = node.nodeType.runsAlone ? undefined : (node.timeoutMs ?? (timeoutLimit ? options.services.limits[timeoutLimit] : options.nodeTimeoutMs));
   const work = async (): Promise<AttemptResult> => {
+    // Secrets are resolved inside the attempt: after its durable call was made (so they cannot
+    // change the order of calls), and a failure to resolve one is the attempt's failure.
+    let inputs = wired;
+    try {
+      if (node.secretPorts.length > 0) inputs = await withSecrets(node, wired, options.services.secret, sensitive);
+    } catch (error) {
+      return { ok: false, error: NodeError.from(error).record(), failedAt: Date.now() };
+    }
     const signal = timeoutMs === undefined ? flowSignal : AbortSignal.any([flowSignal, AbortSignal.timeout(timeoutMs)]);
     const context: NodeContext = {
       executionId: options.executionId,
@@ -290,7 +290,7 @@ async function attemptNode(
       input: options.input,
       signal,
       services: options.services,
-      report: async (event) => options.emit({ ...event, nodeId: node.id }),
+      report: async (event) => options.emit({ ...event, nodeId: node.id, data: redacted(event.data, sensitive) }),
     };
     try {
       const outputs = declaredOutputs(node, await untilAborted(node.nodeType.run(inputs, context), signal));
@@ -310,6 +310,13 @@ async function attemptNode(
     }
   };
   return untilAborted(node.nodeType.runsOutsideStep ? work() : stepRunner.run(node.id, work), flowSignal);
+}
+
+/** `inputs` with the node's static secret references resolved (only static ones: a value that came along an edge is data). */
+async function withSecrets(node: CompiledNode, inputs: Record<string, unknown>, secret: (name: string) => Promise<string | undefined>, sensitive: Set<string>): Promise<Record<string, unknown>> {
+  const resolved = { ...inputs };
+  for (const port of node.secretPorts) if (!node.incoming.has(port)) resolved[port] = await resolveSecretRefs(inputs[port], secret, sensitive);
+  return resolved;
 }
 
 /** Keeps the outputs the node type declares; a node may leave some out (they stay unresolved). */

@@ -95,7 +95,8 @@ const executionSql = {
       ON CONFLICT (flow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING ${COLUMNS}, idempotency_key
     ), counted AS (
-      UPDATE fireflow_executions SET descendant_count = descendant_count + (SELECT count(*) FROM created) WHERE execution_id = $4
+      UPDATE fireflow_executions SET descendant_count = descendant_count + (SELECT count(*) FROM created)
+       WHERE execution_id = $4 AND EXISTS (SELECT 1 FROM created)
     ), event AS (
       INSERT INTO fireflow_execution_events (execution_id, index, type, data)
       SELECT execution_id, 0, 'execution:created', jsonb_build_object('flowId', flow_id, 'flowVersion', flow_version) FROM created

@@ -30,6 +30,8 @@ export interface CompiledNode {
   errorHandled: boolean;
   /** The node's retry policy with every default filled in; empty when it has none. */
   retry: Retrier[];
+  /** Static input ports holding `{"$secret": name}` references, resolved when the node runs. */
+  secretPorts: string[];
 }
 
 /** One retrier of a retry policy, defaults applied. */
@@ -109,7 +111,7 @@ export function compileFlow(input: unknown, registry: NodeRegistry): CompiledFlo
     if (nodeType.runsAlone && spec.timeoutMs !== undefined) {
       problem(`${field}.timeoutMs`, `${spec.type} takes no timeoutMs: its durable waits cannot be cut short; bound them in the node (WaitForSignalNode's timeoutMs input) or in the child flow (its timeoutMs)`);
     }
-    byId.set(spec.id, { id: spec.id, nodeType, order: -1, staticInputs, timeoutMs: spec.timeoutMs, incoming: new Map(), errorHandled: false, retry: (spec.retry ?? []).map(retrierOf) });
+    byId.set(spec.id, { id: spec.id, nodeType, order: -1, staticInputs, timeoutMs: spec.timeoutMs, incoming: new Map(), errorHandled: false, retry: (spec.retry ?? []).map(retrierOf), secretPorts: Object.keys(staticInputs).filter((port) => secretRefsIn(staticInputs[port]).length > 0) });
   });
 
   const edges: CompiledEdge[] = [];

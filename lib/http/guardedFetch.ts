@@ -27,8 +27,10 @@ export function parseNetworks(networks: readonly string[]): Cidr[] {
 export function mayConnectTo(address: string, allowed: readonly Cidr[]): boolean {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6 = ipaddr.parse(address);
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  // The deprecated IPv4-compatible form (::a.b.c.d, ::/96), which ipaddr.js calls unicast.
+  const isIPv4Compatible = parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0);
   if (allowed.some(([network, bits]) => network.kind() === parsed.kind() && parsed.match(network, bits))) return true;
-  return parsed.range() === 'unicast';
+  return parsed.range() === 'unicast' && !isIPv4Compatible;
 }
 
 /**

@@ -168,7 +168,8 @@ export class ReleaseListener {
       this.slotsTakenUntil = monotonicMs() + SLOTS_TAKEN_RETRY_MS;
       throw new ListenSlotsTaken();
     }
-    const client = new pg.Client(connectionSettings(this.options.connectionString, 'fireflow-lock-listener', this.options.databaseSecretArn));
+    // Keepalives: a frozen or vanished Lambda's connection, and the slot it holds, go within minutes.
+    const client = new pg.Client({ ...connectionSettings(this.options.connectionString, 'fireflow-lock-listener', this.options.databaseSecretArn), keepAlive: true, keepAliveInitialDelayMillis: 30_000 });
     client.on('notification', (message) => {
       if (message.channel === RELEASE_CHANNEL && message.payload !== undefined) this.waiters.get(message.payload)?.[0]?.signal();
     });

@@ -2,7 +2,10 @@
 /** Takes one of $1 listening slots for this connection (held while it lives); null when all are taken. */
 export const LISTEN_SLOT_SQL = 'SELECT fireflow_lock_listen_slot($1) AS slot';
 /** How many listening slots are held now (namespace of fireflow_lock_listen_slot). */
-export const LISTEN_SLOTS_HELD_SQL = "SELECT count(*)::int AS held FROM pg_locks WHERE locktype = 'advisory' AND classid = 1179012171 AND granted";
+export const LISTEN_SLOTS_HELD_SQL = `
+  SELECT count(*)::int AS held FROM pg_locks
+   WHERE locktype = 'advisory' AND classid = 1179012171 AND granted
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
 export const RELEASE_CHANNEL = 'fireflow_lock_released';
 

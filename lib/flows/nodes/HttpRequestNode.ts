@@ -52,10 +52,11 @@ async function fetchFollowingRedirects(
 ): Promise<Response> {
   let { method, body } = request;
   let url = firstUrl;
+  let headers = request.headers;
   for (let redirects = 0; ; redirects += 1) {
     let response: Response;
     try {
-      response = await fetchOnce(url, { method, headers: request.headers, body, signal: request.signal, redirect: 'manual' });
+      response = await fetchOnce(url, { method, headers, body, signal: request.signal, redirect: 'manual' });
     } catch (error) {
       if (request.signal.aborted) throw error;
       const blocked = blockedDestinationOf(error);
@@ -66,12 +67,27 @@ async function fetchFollowingRedirects(
     if (!REDIRECTS.has(response.status) || location === null) return response;
     await response.body?.cancel().catch(() => undefined);
     if (redirects === MAX_HTTP_REDIRECTS) throw new NodeError('NetworkError', `${firstUrl}: more than ${MAX_HTTP_REDIRECTS} redirects`, { details: { reason: 'too-many-redirects' } });
-    url = new URL(location, url).toString();
+    const from = new URL(url);
+    const to = new URL(location, url);
+    const problem = urlProblem(to.toString()) ?? (from.protocol === 'https:' && to.protocol === 'http:' ? 'would go from https to http' : undefined);
+    if (problem) throw new NodeError('NetworkError', `${url} redirects to ${to.toString()}, which ${problem}`, { details: { reason: 'refused-redirect' } });
+    // As fetch does: credentials go to the origin they were meant for, not to where it redirects.
+    if (to.origin !== from.origin) headers = withoutCredentials(headers);
+    url = to.toString();
     if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
       method = method === 'HEAD' ? 'HEAD' : 'GET';
       body = undefined;
     }
   }
+}
+
+/** Request headers that carry credentials: dropped when a redirect leaves the origin. */
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'x-api-key'];
+
+function withoutCredentials(headers: Headers): Headers {
+  const kept = new Headers(headers);
+  for (const name of CREDENTIAL_HEADERS) kept.delete(name);
+  return kept;
 }
 
 /** The answer's body as text, read no further than `limit` bytes: past it the node fails `LimitExceeded`. */
