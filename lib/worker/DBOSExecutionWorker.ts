@@ -156,7 +156,7 @@ export class DBOSExecutionWorker {
       });
       return ended;
     } finally {
-      this.runningWorkflows.delete(workflowId);
+      if (this.runningWorkflows.get(workflowId) === stopRun) this.runningWorkflows.delete(workflowId);
     }
   }
 
