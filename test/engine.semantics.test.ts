@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunOptions } from '../lib/executions/run/ExecutionService.js';
-import { eventTrail, flowKit, type FlowKit } from './support/flows.js';
+import { flowKit, type FlowKit } from './support/flows.js';
 import { uniqueKey } from './support/stack.js';
 
 let kit: FlowKit;

@@ -227,7 +227,8 @@ describe('flows and executions in the store', () => {
     await kit.flows.save(flowId, { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 60_000 } }] });
     const sleeping = (await kit.create(flowId)).execution;
     const running = kit.service.run(sleeping.executionId);
-    while (!kit.service.runningExecutionIds().includes(sleeping.executionId)) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Its node:started is written once the run is under way.
+    while (!(await kit.store.listEvents(sleeping.executionId, -1, 10)).some((event) => event.type === 'node:started')) await new Promise((resolve) => setTimeout(resolve, 10));
     await kit.store.cancel(sleeping.executionId, 'operator said stop');
     expect(await kit.store.historyClosed(sleeping.executionId)).toBe(false);
     expect(kit.service.abort(sleeping.executionId, 'operator said stop')).toBe(true);

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { FLOW_ID_PATTERN } from './ids.js';
+import { FLOW_ID_PATTERN, ID_PROBLEM } from './ids.js';
 
 export const MAX_NODES = 5_000;
 export const MAX_TIMEOUT_MS = 31 * 24 * 60 * 60 * 1000;
@@ -33,7 +33,7 @@ const retrierSchema = z.object(
 
 const nodeSchema = z.object(
   {
-    id: z.string({ error: 'must be a string' }).check(z.regex(FLOW_ID_PATTERN, { error: 'must match [A-Za-z0-9_-]{1,128}' })),
+    id: z.string({ error: 'must be a string' }).check(z.regex(FLOW_ID_PATTERN, { error: ID_PROBLEM })),
     type: z.string({ error: 'must be a string' }),
     inputs: z.optional(z.record(z.string(), z.unknown(), { error: 'must be an object' })),
     timeoutMs,

@@ -3,7 +3,7 @@ import { config } from '../config.js';
 import { requireDatabaseUrl, type Queryable } from '../db.js';
 import { monotonicMs } from '../time.js';
 import { parseInput } from '../validation.js';
-import { ReleaseListener, type ReleaseSubscription } from './ReleaseListener.js';
+import { ReleaseListener } from './ReleaseListener.js';
 import {
   acquireRequestSchema,
   extendRequestSchema,

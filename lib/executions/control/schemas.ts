@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { FLOW_ID_PATTERN, flowIdSchema, SIGNAL_NAME_PATTERN } from '../../flows/ids.js';
+import { FLOW_ID_PATTERN, flowIdSchema, ID_PROBLEM, SIGNAL_NAME_PATTERN } from '../../flows/ids.js';
 import { boundedString, integerInRange, missingOr } from '../../validation.js';
 import { HTTP_WAIT_MAX_MS } from './limits.js';
 
@@ -82,7 +82,7 @@ export const listQuerySchema = z.object(pageFields);
 /** `GET /executions/{id}/children`: a page, of one node's children when `nodeId` is given. */
 export const childrenQuerySchema = z.object({
   ...pageFields,
-  nodeId: z.optional(z.string().check(z.regex(FLOW_ID_PATTERN, { error: 'must match [A-Za-z0-9_-]{1,128}' }))),
+  nodeId: z.optional(z.string().check(z.regex(FLOW_ID_PATTERN, { error: ID_PROBLEM }))),
 });
 
 export const eventsQuerySchema = z.object({

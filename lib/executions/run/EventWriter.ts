@@ -12,7 +12,7 @@ const EVENT_BATCH_MS = 100;
  * Numbers an execution's events in the order they are emitted and writes them in that order in
  * the background, in batches at most EVENT_BATCH_MS old, so the engine never waits on the
  * database between nodes. Index 0 is `execution:created`, written with the execution itself,
- * so the engine's events start at 1. Writes are idempotent per index: a replay after a crash
+ * so a first run's events start at 1; a redriven run's go on after its history. Writes are idempotent per index: a replay after a crash
  * numbers its events alike and rewrites nothing.
  */
 export class EventWriter {

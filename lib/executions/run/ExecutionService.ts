@@ -148,11 +148,6 @@ export class ExecutionService {
     return controller !== undefined;
   }
 
-  /** The executions running in this process now. */
-  runningExecutionIds(): string[] {
-    return [...this.running.keys()];
-  }
-
   /** Runs a child in this process, as `run` does; cancelling it aborts that run. */
   private async startInProcess(child: ExecutionRecord, signal: AbortSignal, options: RunOptions): Promise<ChildRun> {
     const controller = new AbortController();

@@ -1,5 +1,5 @@
 import { NodeError } from '../../errors.js';
-import { FLOW_ID_PATTERN } from '../ids.js';
+import { FLOW_ID_PATTERN, ID_PROBLEM } from '../ids.js';
 import type { NodeType } from './types.js';
 
 export const MAX_FOREACH_ITEMS = 10_000;
@@ -13,7 +13,7 @@ function problemsOf(inputs: Record<string, unknown>, all: boolean): Array<{ port
   const check = (port: string, problem: string | undefined) => {
     if (problem && (all || inputs[port] !== undefined)) problems.push({ port, message: problem });
   };
-  check('flowId', typeof inputs.flowId === 'string' && FLOW_ID_PATTERN.test(inputs.flowId) ? undefined : 'must match [A-Za-z0-9_-]{1,128}');
+  check('flowId', typeof inputs.flowId === 'string' && FLOW_ID_PATTERN.test(inputs.flowId) ? undefined : ID_PROBLEM);
   check('maxConcurrency', integerProblem(inputs.maxConcurrency, 1, MAX_CONCURRENCY));
   check('toleratedFailures', integerProblem(inputs.toleratedFailures, 0, Number.MAX_SAFE_INTEGER));
   check('items', Array.isArray(inputs.items) && inputs.items.length > MAX_FOREACH_ITEMS ? `must hold at most ${MAX_FOREACH_ITEMS} items` : undefined);
