@@ -74,7 +74,8 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
   }
 
   const finished = new Map<string, Resolved>();
-  // Secret values this run resolved: they flow along edges, but read "[redacted]" wherever recorded.
+  // Secret values this run resolved and values nodes declare sensitive (a lockId, credential
+  // headers): they flow along edges, but read "[redacted]" wherever recorded.
   const sensitive = new Set<string>();
   for (const [nodeId, settled] of Object.entries(options.settled ?? {})) {
     if (nodeId !== flow.outputNodeId && flow.byId.has(nodeId)) finished.set(nodeId, resolvedOf(settled));
@@ -155,6 +156,7 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
       // redrive keeps their outputs instead of running them (and their side effects) again.
       for (const [index, { node }] of wave.entries()) {
         const result = results[index];
+        if (result?.ok) noteHandedOn(flow, node, result.outputs, sensitive);
         if (result?.ok && node.id !== flow.outputNodeId) await options.emit({ type: 'node:completed', nodeId: node.id, data: { outputs: redacted(result.outputs, sensitive) } });
       }
       return finish(stoppedDuringWave);
@@ -165,6 +167,7 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
       const result = results[index] as NodeResult;
       for (const successor of flow.successors.get(node.id) ?? []) dirty.add(successor);
       if (result.ok) {
+        noteHandedOn(flow, node, result.outputs, sensitive);
         finished.set(node.id, resolvedOf(result));
         if (node.id === flow.outputNodeId) flowOutput = inputs.value ?? null;
         await options.emit({ type: 'node:completed', nodeId: node.id, data: { outputs: redacted(result.outputs, sensitive) } });
@@ -240,6 +243,7 @@ async function runNode(
   for (let attempt = 1; ; attempt += 1) {
     try {
       const result = await attemptNode(node, inputs, attempt, options, stepRunner, flowSignal, sensitive);
+      await noteSensitive(node, inputs, result.ok ? result.outputs : undefined, options.services.secret, sensitive);
       if (result.ok) return { ...result, attempts: attempt };
       const index = matchingRetrier(node.retry, result.error.type);
       const retrier = node.retry[index];
@@ -317,6 +321,33 @@ async function withSecrets(node: CompiledNode, inputs: Record<string, unknown>, 
   const resolved = { ...inputs };
   for (const port of node.secretPorts) if (!node.incoming.has(port)) resolved[port] = await resolveSecretRefs(inputs[port], secret, sensitive);
   return resolved;
+}
+
+/**
+ * Adds to `sensitive` what `node` handled that must never be recorded: its secrets' values and
+ * what its type declares. After every attempt, as a replayed attempt's work (where the secrets
+ * were resolved) did not run again.
+ */
+async function noteSensitive(node: CompiledNode, inputs: Record<string, unknown>, outputs: NodeOutputs | undefined, secret: FlowServices['secret'], sensitive: Set<string>): Promise<void> {
+  if (node.secretPorts.length > 0) await withSecrets(node, inputs, secret, sensitive).catch(() => undefined);
+  for (const value of node.nodeType.sensitiveValues?.(inputs, outputs) ?? []) if (typeof value === 'string') sensitive.add(value);
+}
+
+/**
+ * Adds to `sensitive` what `outputs` hand on to inputs that their consumers declare sensitive (a
+ * header built upstream for an HttpRequestNode, a lockId from an execution's input), before the
+ * outputs are recorded.
+ */
+function noteHandedOn(flow: CompiledFlow, node: CompiledNode, outputs: NodeOutputs, sensitive: Set<string>): void {
+  for (const consumer of flow.successors.get(node.id) ?? []) {
+    if (!consumer.nodeType.sensitiveValues) continue;
+    for (const [port, edges] of consumer.incoming) {
+      for (const edge of edges) {
+        if (edge.from.nodeId !== node.id || !Object.hasOwn(outputs, edge.from.port)) continue;
+        for (const value of consumer.nodeType.sensitiveValues({ [port]: outputs[edge.from.port] }, undefined)) if (typeof value === 'string') sensitive.add(value);
+      }
+    }
+  }
 }
 
 /** Keeps the outputs the node type declares; a node may leave some out (they stay unresolved). */

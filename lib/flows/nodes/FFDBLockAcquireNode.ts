@@ -10,6 +10,8 @@ export const FFDBLockAcquireNode: NodeType = {
     waitTimeoutMs: { type: 'number', default: 0 },
   },
   outputs: { acquired: { type: 'boolean' }, lockId: { type: 'string' }, fencingToken: { type: 'number' } },
+  // Whoever reads the lockId may release or extend the lock.
+  sensitiveValues: (_inputs, outputs) => [outputs?.lockId],
   async run(inputs, context) {
     const lockKey = inputs.lockKey as string;
     const waitTimeoutMs = inputs.waitTimeoutMs as number;

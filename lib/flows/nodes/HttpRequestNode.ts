@@ -81,8 +81,20 @@ async function fetchFollowingRedirects(
   }
 }
 
-/** Request headers that carry credentials: dropped when a redirect leaves the origin. */
+/** Request headers that carry credentials: dropped when a redirect leaves the origin, and redacted wherever recorded. */
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'x-api-key'];
+
+/** The values of `headers` (a plain object) whose names are among `names`, in any case. */
+function headerValues(headers: unknown, names: readonly string[]): unknown[] {
+  if (headers === null || typeof headers !== 'object') return [];
+  return Object.entries(headers).flatMap(([name, value]) => (names.includes(name.toLowerCase()) ? [value] : []));
+}
+
+/** A `set-cookie` value and each cookie's `name=value` in it: a later node may pass either on. */
+function cookieParts(setCookie: unknown): unknown[] {
+  if (typeof setCookie !== 'string') return [];
+  return [setCookie, ...setCookie.split(/,\s*(?=[^;,=\s]+=)/).map((cookie) => cookie.split(';')[0]?.trim())];
+}
 
 function withoutCredentials(headers: Headers): Headers {
   const kept = new Headers(headers);
@@ -124,6 +136,7 @@ export const HttpRequestNode: NodeType = {
     failOnStatus: { type: 'array', default: [] },
   },
   outputs: { status: { type: 'number' }, headers: { type: 'object' }, body: { type: 'any' } },
+  sensitiveValues: (inputs, outputs) => [...headerValues(inputs.headers, CREDENTIAL_HEADERS), ...headerValues(outputs?.headers, ['set-cookie']).flatMap(cookieParts)],
   validateStatic(inputs) {
     const problems: Array<{ port: string; message: string }> = [];
     if (typeof inputs.url === 'string') {

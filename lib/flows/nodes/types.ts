@@ -98,6 +98,15 @@ export interface NodeType {
   timeoutLimit?: 'httpTimeoutMs';
   /** Checks static input values at save time; answers problems as messages for the port. */
   validateStatic?(inputs: Record<string, unknown>): Array<{ port: string; message: string }>;
+  /**
+   * Values this node handles that must read "[redacted]" wherever FireFlow records them (events,
+   * records, an execution's output, logs), also after an edge carried them on; they still flow
+   * along edges. Called after every attempt, a replayed one too, with the wired inputs (secret
+   * references unresolved: their values are redacted already) and the outputs if it succeeded;
+   * and, with one input alone, as soon as an upstream node resolves the value of that input (so
+   * that the upstream node's own record is redacted too).
+   */
+  sensitiveValues?(inputs: Record<string, unknown>, outputs: NodeOutputs | undefined): unknown[];
   /** Does the node's work; a failure is a thrown NodeError (anything else counts as a `FlowError`). */
   run(inputs: Record<string, unknown>, context: NodeContext): Promise<NodeOutputs>;
 }
