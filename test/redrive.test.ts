@@ -191,4 +191,35 @@ describe('redrive', () => {
     expect(children[0]).toMatchObject({ executionId: failedChild?.executionId, status: 'completed', redriveCount: 1, parentNodeId: 'call' });
     expect(server.calls(child.sideEffect)).toBe(1);
   });
+  it('hands a redacted lockId on to the release node after a redrive: the lock is released', async () => {
+    const flowId = uniqueFlowId('redrive-lock');
+    const lockKey = `${flowId}-key`;
+    const toggle = `/${flowId}/work`;
+    server.failing.add(toggle);
+    await kit.flows.save(flowId, {
+      nodes: [
+        { id: 'lock', type: 'FFDBLockAcquireNode', inputs: { lockKey, lockTtlMs: 60_000 } },
+        { id: 'work', type: 'HttpRequestNode', inputs: { url: `${server.url}${toggle}`, failOnStatus: ['5xx'] } },
+        { id: 'unlock', type: 'FFDBLockReleaseNode', inputs: { lockKey } },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [
+        { from: 'lock.__success', to: 'work.__execute' },
+        { from: 'work.__success', to: 'unlock.__execute' },
+        { from: 'lock.lockId', to: 'unlock.lockId' },
+        { from: 'unlock.released', to: 'out.value' },
+      ],
+    });
+    const failed = await startAndWait(flowId);
+    expect(failed).toMatchObject({ status: 'failed', error: { nodeId: 'work' } });
+    expect((await api('GET', `/locks/${lockKey}`)).body).toMatchObject({ held: true });
+    server.failing.delete(toggle);
+
+    const redriven = await api('POST', `/executions/${failed.executionId}/redrive?waitMs=20000`, { json: {} });
+    expect(redriven.body).toMatchObject({ status: 'completed', output: true });
+    expect((await api('GET', `/locks/${lockKey}`)).body).toMatchObject({ held: false });
+    const { events } = (await api('GET', `/executions/${failed.executionId}/events?after=-1`)).body;
+    const lockEvent = events.find((event: { type: string; nodeId?: string }) => event.type === 'node:completed' && event.nodeId === 'lock');
+    expect(lockEvent.data.outputs.lockId).toBe('[redacted]');
+  });
 });

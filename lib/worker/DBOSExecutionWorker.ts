@@ -5,13 +5,13 @@ import { config as environmentConfig, type FireflowConfig } from '../config.js';
 import { createPool, requireDatabaseUrl, retryingTransientErrors, type Pool } from '../db.js';
 import type { StepRunner } from '../engine/types.js';
 import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, signalTopic, workflowIdOf } from '../executions/names.js';
-import { ExecutionService } from '../executions/run/ExecutionService.js';
+import { ExecutionService, REDRIVE_START_STEP } from '../executions/run/ExecutionService.js';
 import type { ChildRun } from '../executions/run/children.js';
-import { ENDED_STATUSES, type ExecutionRecord, type IExecutionStore } from '../executions/types.js';
+import { ENDED_STATUSES, type ExecutionRecord, type IExecutionStore, type RedriveStart } from '../executions/types.js';
 import { FlowCatalog } from '../flows/FlowCatalog.js';
 import { environmentSecrets, secretsManagerSecrets } from '../aws/flowSecrets.js';
 import { guardedFetch } from '../http/guardedFetch.js';
-import type { FlowServices, SignalMessage } from '../flows/nodes/types.js';
+import type { FlowServices, NodeOutputs, SignalMessage } from '../flows/nodes/types.js';
 import { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
 import { PostgresFlowLockService } from '../locks/PostgresFlowLockService.js';
 import { logger } from '../logger.js';
@@ -153,6 +153,7 @@ export class DBOSExecutionWorker {
         waitForSignal,
         startChild: (child, signal) => durably(() => this.startChildWorkflow(child, signal, durably, isCancellationOf(workflowId))),
         isOwnershipLost,
+        recordedOutputs,
       });
       return ended;
     } finally {
@@ -308,4 +309,19 @@ export class DBOSExecutionWorker {
       secret: settings.flowSecretsFrom === 'secrets-manager' ? secretsManagerSecrets(settings.stage) : environmentSecrets(settings.flowSecretValues),
     });
   }
+}
+
+/**
+ * What nodes completed with in one run of an execution, from its DBOS workflow's steps: each
+ * node's last successful attempt, over the outputs that run itself started from (a redrive's seeds).
+ */
+async function recordedOutputs(executionId: string, run: number): Promise<Record<string, NodeOutputs>> {
+  const outputs: Record<string, NodeOutputs> = {};
+  for (const step of (await DBOS.listWorkflowSteps(workflowIdOf({ executionId, redriveCount: run }))) ?? []) {
+    const output = step.output as { ok?: unknown; outputs?: NodeOutputs; settled?: RedriveStart['settled'] } | null;
+    if (step.name === REDRIVE_START_STEP && output?.settled) {
+      for (const [nodeId, settled] of Object.entries(output.settled)) if ('outputs' in settled) outputs[nodeId] = settled.outputs;
+    } else if (output?.ok === true && output.outputs) outputs[step.name] = output.outputs;
+  }
+  return outputs;
 }

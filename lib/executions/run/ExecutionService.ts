@@ -1,14 +1,15 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { runFlow } from '../../engine/runFlow.js';
-import { directStepRunner, type FlowOutcome, type StepRunner } from '../../engine/types.js';
+import { directStepRunner, type FlowOutcome, type SettledNode, type StepRunner } from '../../engine/types.js';
 import { NodeError } from '../../errors.js';
 import { guardedFetch } from '../../http/guardedFetch.js';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from '../../limits.js';
 import type { FlowCatalog } from '../../flows/FlowCatalog.js';
-import type { FlowServices } from '../../flows/nodes/types.js';
+import type { FlowServices, NodeOutputs } from '../../flows/nodes/types.js';
+import { REDACTED } from '../../flows/secrets.js';
 import type { IFlowLockService } from '../../locks/types.js';
-import type { ExecutionEnd, ExecutionRecord, IExecutionStore } from '../types.js';
+import type { ExecutionEnd, ExecutionRecord, IExecutionStore, RedriveStart } from '../types.js';
 import { ChildLauncher, type ChildRun, type StartChild } from './children.js';
 import { EventWriter } from './EventWriter.js';
 import { runForEach } from './forEach.js';
@@ -51,12 +52,37 @@ export interface RunOptions {
    * recovered elsewhere): this run then stops at once, writes nothing more and rethrows it.
    */
   isOwnershipLost?: (error: unknown) => boolean;
+  /**
+   * The outputs nodes completed with in run `run` of an execution, as its durable steps hold them
+   * (unredacted). A redrive hands these on where its history reads "[redacted]" (a lockId), so
+   * that redacted values still flow along edges. Default: none (redacted values stay redacted).
+   */
+  recordedOutputs?: (executionId: string, run: number) => Promise<Record<string, NodeOutputs>>;
 }
 
 const sleepUnlessAborted: FlowServices['sleep'] = (ms, signal) => sleepFor(ms, undefined, { signal });
 const noSignals: FlowServices['waitForSignal'] = async () => {
   throw new NodeError('FlowError', 'signals reach an execution through the worker: run this flow on a DBOSExecutionWorker');
 };
+
+/** The step that reads where a redrive starts from. */
+export const REDRIVE_START_STEP = 'redrive-start';
+
+/** `start` with the unredacted outputs of settled nodes whose history reads "[redacted]", where they are recorded. */
+async function withRecordedValues(start: RedriveStart, recorded: () => Promise<Record<string, NodeOutputs>>): Promise<RedriveStart> {
+  const redactedNodes = Object.keys(start.settled).filter((nodeId) => {
+    const settled = start.settled[nodeId] as SettledNode;
+    return 'outputs' in settled && JSON.stringify(settled.outputs).includes(REDACTED);
+  });
+  if (redactedNodes.length === 0) return start;
+  const outputs = await recorded();
+  const settled = { ...start.settled };
+  for (const nodeId of redactedNodes) {
+    const found = outputs[nodeId];
+    if (found) settled[nodeId] = { outputs: found };
+  }
+  return { ...start, settled };
+}
 
 function outcomeToEnd(outcome: FlowOutcome): ExecutionEnd {
   if (outcome.status === 'completed') return { status: 'completed', output: outcome.output };
@@ -86,7 +112,12 @@ export class ExecutionService {
     const stepRunner = options.stepRunner ?? directStepRunner;
     // A redriven run starts from what earlier runs settled, read once as a step: a replay of this
     // run must start from the same place, not from what this run has added since.
-    const redriveStart = execution.redriveCount === 0 ? undefined : await stepRunner.run('redrive-start', () => store.redriveStart(executionId));
+    const redriveStart =
+      execution.redriveCount === 0
+        ? undefined
+        : await stepRunner.run(REDRIVE_START_STEP, async () =>
+            withRecordedValues(await store.redriveStart(executionId), () => options.recordedOutputs?.(executionId, execution.redriveCount - 1) ?? Promise.resolve({})),
+          );
     const controller = new AbortController();
     const stopOnCaller = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', stopOnCaller, { once: true });
