@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
 import { sideEffectServer, type SideEffectServer } from './support/sideEffects.js';
@@ -185,5 +187,66 @@ describe('ForEachNode', () => {
       'nodes[0].inputs.maxConcurrency',
       'nodes[0].inputs.toleratedFailures',
     ]);
+  });
+});
+
+describe('work slots (WORKER_CONCURRENCY)', () => {
+  it('under one slot, nested ForEach and Subflow children complete, and no two executions do work at once', async () => {
+    // Each request is answered after 20 ms; the server notes the most requests it held at once.
+    let inFlight = 0;
+    let most = 0;
+    const slow = http.createServer((_request, response) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      setTimeout(() => {
+        inFlight -= 1;
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      }, 20);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const leaf = uniqueFlowId('slots-leaf');
+      await kit.flows.save(leaf, {
+        nodes: [
+          { id: 'in', type: 'FlowInputNode' },
+          { id: 'call', type: 'HttpRequestNode', inputs: { url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/` } },
+          { id: 'out', type: 'FlowOutputNode' },
+        ],
+        edges: [
+          { from: 'in.value', to: 'out.value' },
+          { from: 'call.__success', to: 'out.__execute' },
+        ],
+      });
+      const middle = uniqueFlowId('slots-middle');
+      await kit.flows.save(middle, {
+        nodes: [
+          { id: 'in', type: 'FlowInputNode' },
+          { id: 'sub', type: 'SubflowNode', inputs: { flowId: leaf } },
+          { id: 'out', type: 'FlowOutputNode' },
+        ],
+        edges: [
+          { from: 'in.value', to: 'sub.input' },
+          { from: 'sub.output', to: 'out.value' },
+        ],
+      });
+      const { execution } = await kit.runner({ workSlots: 1 }).runDefinition(
+        {
+          nodes: [
+            { id: 'in', type: 'FlowInputNode' },
+            { id: 'map', type: 'ForEachNode', inputs: { flowId: middle, maxConcurrency: 4 } },
+            { id: 'out', type: 'FlowOutputNode' },
+          ],
+          edges: [
+            { from: 'in.value', to: 'map.items' },
+            { from: 'map.results', to: 'out.value' },
+          ],
+        },
+        [1, 2, 3, 4, 5, 6],
+      );
+      expect(execution).toMatchObject({ status: 'completed', output: [1, 2, 3, 4, 5, 6] });
+      expect(most).toBe(1);
+    } finally {
+      await new Promise((resolve) => slow.close(resolve));
+    }
   });
 });

@@ -32,6 +32,8 @@ export interface RunFlowOptions {
    * failure, and do not run again. The flow's output node always runs again (it is pure).
    */
   settled?: Readonly<Record<string, SettledNode>>;
+  /** Learns when each node starts and ends (its retries included): a worker lends its slot out while every started node waits. */
+  activity?: { nodeStarted(): void; nodeEnded(): void };
 }
 
 /** What a finished node resolved: its output ports with values. A port not here is dead. */
@@ -130,7 +132,12 @@ export async function runFlow(flow: CompiledFlow, options: RunFlowOptions): Prom
     const start = async (index: number) => {
       const { node, inputs } = wave[index] as (typeof wave)[number];
       await options.emit({ type: 'node:started', nodeId: node.id });
-      results[index] = await runNode(node, inputs, options, stepRunner, controller.signal, sensitive);
+      options.activity?.nodeStarted();
+      try {
+        results[index] = await runNode(node, inputs, options, stepRunner, controller.signal, sensitive);
+      } finally {
+        options.activity?.nodeEnded();
+      }
     };
     // A replay must make the same durable calls in the same order. Nodes that make one call as
     // they start run together, a chunk of maxParallel at a time, so each chunk's calls are made

@@ -307,6 +307,9 @@ export class DBOSExecutionWorker {
       limits: settings.flowLimits,
       fetch: guardedFetch(settings.httpAllowedNetworks),
       secret: settings.flowSecretsFrom === 'secrets-manager' ? secretsManagerSecrets(settings.stage) : environmentSecrets(settings.flowSecretValues),
+      // The queue admits WORKER_CONCURRENCY executions; children start outside it, so the same
+      // limit on work holds them all.
+      workSlots: this.options.workerConcurrency ?? settings.workerConcurrency,
     });
   }
 }

@@ -13,6 +13,7 @@ import type { ExecutionEnd, ExecutionRecord, IExecutionStore, RedriveStart } fro
 import { ChildLauncher, type ChildRun, type StartChild } from './children.js';
 import { EventWriter } from './EventWriter.js';
 import { runForEach } from './forEach.js';
+import { RunSlot, WorkSlots } from './workSlots.js';
 
 export interface ExecutionServiceOptions {
   flows: FlowCatalog;
@@ -32,6 +33,11 @@ export interface ExecutionServiceOptions {
   limits?: FlowLimits;
   /** Resolves `{"$secret": name}` static inputs. Default: no secrets (a reference fails its node `InvalidInput`). */
   secret?: FlowServices['secret'];
+  /**
+   * Most executions of this process doing work at once (WORKER_CONCURRENCY), children included;
+   * an execution whose started nodes all wait lends its slot out. Default: no limit.
+   */
+  workSlots?: number;
 }
 
 export interface RunOptions {
@@ -99,13 +105,25 @@ export class ExecutionService {
   private lambdaClient: Promise<LambdaClient> | undefined;
   private readonly fetch: typeof fetch;
   private readonly running = new Map<string, AbortController>();
+  private readonly slots: WorkSlots;
 
   constructor(private readonly options: ExecutionServiceOptions) {
     this.fetch = options.fetch ?? guardedFetch([]);
+    this.slots = new WorkSlots(options.workSlots ?? Number.POSITIVE_INFINITY);
   }
 
   /** Runs a created execution to its end and answers the final record. */
   async run(executionId: string, options: RunOptions = {}): Promise<ExecutionRecord> {
+    const slot = new RunSlot(this.slots);
+    await slot.take();
+    try {
+      return await this.runHolding(slot, executionId, options);
+    } finally {
+      slot.giveUp();
+    }
+  }
+
+  private async runHolding(slot: RunSlot, executionId: string, options: RunOptions): Promise<ExecutionRecord> {
     const { store } = this.options;
     const execution = await store.markRunning(executionId);
     if (execution.status !== 'running') return execution;
@@ -146,12 +164,12 @@ export class ExecutionService {
         executionId,
         input: execution.input,
         services: this.services(execution, {
-          sleep: (ms, signal) => guard(() => sleep(ms, signal)),
+          sleep: (ms, signal) => slot.whileWaiting(() => guard(() => sleep(ms, signal))),
           startChild: async (child, signal) => {
             const run = await guard(() => startChild(child, signal));
-            return { ended: () => guard(() => run.ended()), cancel: (reason) => guard(() => run.cancel(reason)) };
+            return { ended: () => slot.whileWaiting(() => guard(() => run.ended())), cancel: (reason) => guard(() => run.cancel(reason)) };
           },
-          waitForSignal: (name, timeoutMs, caller) => guard(() => waitForSignal(name, timeoutMs, caller)),
+          waitForSignal: (name, timeoutMs, caller) => slot.whileWaiting(() => guard(() => waitForSignal(name, timeoutMs, caller))),
           step: (name, work) => guard(() => stepRunner.run(name, work)),
         }),
         emit: events.emit,
@@ -163,6 +181,7 @@ export class ExecutionService {
         // Set by the first run (or the redrive): a run resuming this one elsewhere keeps its deadline.
         ...(execution.startedAt === null ? {} : { startedAt: Date.parse(execution.startedAt) }),
         ...(redriveStart ? { settled: redriveStart.settled } : {}),
+        activity: slot,
       });
       if (ownershipLost !== undefined) throw ownershipLost;
       return await store.markEnded(execution, outcomeToEnd(outcome), await events.drain());
