@@ -12,6 +12,12 @@ export interface OfflineOptions {
   /** Where the child's output goes; default: inherited. */
   stdio?: 'inherit' | 'ignore';
   startTimeoutMs?: number;
+  /**
+   * The HTTP API's authorizer as deployed: `jwt` checks tokens' issuer, audience, expiry and
+   * scopes (serverless-offline does not verify signatures). Default: none (`--noAuth`), as on the
+   * local stack.
+   */
+  authorizer?: { jwt: { issuer: string; audience: string } };
 }
 
 export interface RunningOffline {
@@ -30,13 +36,15 @@ const serverlessBin = createRequire(import.meta.url).resolve('serverless/bin/ser
  */
 export async function startOffline(options: OfflineOptions): Promise<RunningOffline> {
   // --noAuth: the local stack is open; deployed, the HTTP API sits behind its authorizer.
-  const child = spawn(process.execPath, [serverlessBin, 'offline', 'start', '--stage', 'dev', '--noAuth'], {
+  const jwt = options.authorizer?.jwt;
+  const child = spawn(process.execPath, [serverlessBin, 'offline', 'start', '--stage', 'dev', ...(jwt ? ['--ignoreJWTSignature'] : ['--noAuth'])], {
     cwd: projectRoot,
     detached: true,
     stdio: options.stdio ?? 'inherit',
     env: {
       ...process.env,
       ...options.env,
+      ...(jwt ? { HTTP_AUTHORIZER: 'jwt', HTTP_JWT_ISSUER: jwt.issuer, HTTP_JWT_AUDIENCE: jwt.audience } : {}),
       DATABASE_URL: options.databaseUrl,
       HTTP_PORT: String(options.httpPort),
       LAMBDA_PORT: String(options.lambdaPort),

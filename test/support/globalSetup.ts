@@ -13,11 +13,15 @@ import { migrate } from '../../lib/migrate.js';
 
 /** The value of the flow secret `test-token` the suite's worker holds. */
 export const TEST_SECRET_VALUE = 'Bearer test-secret-4f1c9a';
+/** The issuer and audience of the JWT authorizer under test. */
+export const TEST_JWT = { issuer: 'https://issuer.test', audience: 'fireflow-test' };
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
     httpUrl: string;
+    /** The HTTP API behind the JWT authorizer. */
+    jwtHttpUrl: string;
     lambdaEndpoint: string;
     /** Where `serverless package` wrote the template and bundles. */
     packageDir: string;
@@ -66,12 +70,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
       env: { WORKER_ID: 'test-suite-worker', WORKER_HEALTH_PORT: '0', LAMBDA_ENDPOINT: offline.lambdaEndpoint, FIREFLOW_SECRET_TEST_TOKEN: TEST_SECRET_VALUE },
     });
     await worker.ready;
+    // The same handlers behind the JWT authorizer (test/authorizer.test.ts). Started after the
+    // first, as both build the bundles in the same folder.
+    const jwtOffline = await startOffline({
+      databaseUrl,
+      httpPort: await freePort(),
+      lambdaPort: await freePort(),
+      stdio: 'ignore',
+      env: { LOG_LEVEL: 'error' },
+      authorizer: { jwt: TEST_JWT },
+    });
+    project.provide('jwtHttpUrl', jwtOffline.httpUrl);
     project.provide('databaseUrl', databaseUrl);
     project.provide('httpUrl', offline.httpUrl);
     project.provide('lambdaEndpoint', offline.lambdaEndpoint);
     project.provide('packageDir', packageDir);
     return async () => {
       await worker.stop();
+      await jwtOffline.stop();
       await offline.stop();
       await postgres?.stop();
       await rm(packageDir, { recursive: true, force: true });
