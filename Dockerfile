@@ -11,10 +11,12 @@ COPY lib ./lib
 COPY scripts ./scripts
 COPY devtools ./devtools
 COPY migrations ./migrations
-# One bundle for the worker entry point; runtime dependencies stay external and come from a
-# production-only install below.
+# One bundle for the worker entry point and one for the threads that evaluate JSONata (found
+# beside it); runtime dependencies stay external and come from a production-only install below.
 RUN npx esbuild scripts/worker.ts --bundle --platform=node --target=node22 --format=esm \
       --packages=external --outfile=dist/worker.mjs \
+ && npx esbuild lib/expressions/expressionThread.ts --bundle --platform=node --target=node22 --format=esm \
+      --packages=external --outfile=dist/expressionThread.mjs \
  && npx esbuild scripts/migrate.ts --bundle --platform=node --target=node22 --format=esm \
       --packages=external --outfile=dist/migrate.mjs
 

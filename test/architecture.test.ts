@@ -8,7 +8,7 @@ import { cycles, importGraph, sourceFiles } from '../devtools/importGraph.js';
 /** Layers from the bottom up: a file may import its own layer and those below it. */
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib/errors.ts', 'lib/time.ts', 'lib/validation.ts', 'lib/config.ts', 'lib/logger.ts', 'lib/databaseSecret.ts', 'lib/db.ts', 'lib/shutdown.ts', 'lib/migrate.ts', 'lib/limits.ts'],
-  ['lib/locks/', 'lib/aws/', 'lib/http/'],
+  ['lib/locks/', 'lib/aws/', 'lib/http/', 'lib/expressions/'],
   ['lib/flows/'],
   ['lib/engine/'],
   ['lib/executions/'],

@@ -44,6 +44,22 @@ describe('limits', () => {
     expect(other.status).toBe('completed');
   });
 
+  it('stops a single built-in call that never yields or fills the heap, while other executions go on', async () => {
+    const quick = uniqueFlowId('quick');
+    await api('PUT', `/flows/${quick}`, { json: { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 300 } }, { id: 't', type: 'TransformNode', inputs: { expression: '"fine"' } }] } });
+    const [pad, backtracking, other] = await Promise.all([
+      runExpression('$pad("", 200000000, "xy")'),
+      runExpression('$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)'),
+      api('POST', `/flows/${quick}/executions?waitMs=20000`, { json: {} }).then((reply) => reply.body),
+    ]);
+    expect(pad).toMatchObject({ status: 'failed', error: { type: 'ExpressionError', details: { reason: expect.stringMatching(/^(memory|timeout)$/) } } });
+    expect(backtracking).toMatchObject({ status: 'failed', error: { type: 'ExpressionError', details: { reason: 'timeout' } } });
+    for (const ended of [pad, backtracking]) expect(Date.parse(ended.completedAt) - Date.parse(ended.startedAt)).toBeLessThan(DEFAULT_FLOW_LIMITS.expressionTimeoutMs + 2_000);
+    expect(other.status).toBe('completed');
+    // The pool replaced its threads: expressions evaluate as before.
+    expect(await runExpression('1 + 1')).toMatchObject({ status: 'completed' });
+  });
+
   it('stops a long expression at EXPRESSION_TIMEOUT_MS', async () => {
     const ended = await runExpression('$reduce([1..5000000], function($a, $b){ $a + $b })');
     expect(ended).toMatchObject({ status: 'failed', error: { type: 'ExpressionError', details: { reason: 'timeout' } } });

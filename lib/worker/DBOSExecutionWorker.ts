@@ -8,6 +8,7 @@ import { DBOS_APPLICATION_NAME, EXECUTION_QUEUE_NAME, signalTopic, workflowIdOf 
 import { ExecutionService, REDRIVE_START_STEP } from '../executions/run/ExecutionService.js';
 import type { ChildRun } from '../executions/run/children.js';
 import { ENDED_STATUSES, type ExecutionRecord, type IExecutionStore, type RedriveStart } from '../executions/types.js';
+import { ExpressionPool } from '../expressions/ExpressionPool.js';
 import { FlowCatalog } from '../flows/FlowCatalog.js';
 import { environmentSecrets, secretsManagerSecrets } from '../aws/flowSecrets.js';
 import { guardedFetch } from '../http/guardedFetch.js';
@@ -58,7 +59,7 @@ export class DBOSExecutionWorker {
   private readonly pool: Pool;
   private readonly service: ExecutionService;
   /** What this worker created itself, and so closes when it stops. */
-  private readonly owned: { pool?: Pool; locks?: PostgresFlowLockService } = {};
+  private readonly owned: { pool?: Pool; locks?: PostgresFlowLockService; expressions?: ExpressionPool } = {};
   private starting: Promise<void> | undefined;
   private running = false;
   private timers: NodeJS.Timeout[] = [];
@@ -115,6 +116,7 @@ export class DBOSExecutionWorker {
     this.unbind?.();
     await this.client?.destroy();
     await this.owned.locks?.close();
+    await this.owned.expressions?.close();
     await this.owned.pool?.end();
     logger.info('worker stopped', { executorId: this.executorId });
   }
@@ -297,6 +299,8 @@ export class DBOSExecutionWorker {
     const settings = this.settings;
     // Lock statements are not retried through outages: a retried acquire could grant twice.
     this.owned.locks = new PostgresFlowLockService({ pool: this.pool, listenConnectionString: requireDatabaseUrl(settings.lockListenUrl ?? this.databaseUrl) });
+    this.owned.expressions = new ExpressionPool({ maxMemoryMb: settings.expressionMaxMemoryMb });
+    this.owned.expressions.start();
     const lambdaEndpoint = settings.lambdaEndpoint;
     return new ExecutionService({
       flows: new FlowCatalog(new PostgresFlowStore(retryingTransientErrors(this.pool, settings.workerDbRetryMs))),
@@ -310,6 +314,7 @@ export class DBOSExecutionWorker {
       // The queue admits WORKER_CONCURRENCY executions; children start outside it, so the same
       // limit on work holds them all.
       workSlots: this.options.workerConcurrency ?? settings.workerConcurrency,
+      expressions: this.owned.expressions,
     });
   }
 }

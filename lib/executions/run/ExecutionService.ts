@@ -3,6 +3,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { runFlow } from '../../engine/runFlow.js';
 import { directStepRunner, type FlowOutcome, type SettledNode, type StepRunner } from '../../engine/types.js';
 import { NodeError } from '../../errors.js';
+import { ExpressionPool } from '../../expressions/ExpressionPool.js';
 import { guardedFetch } from '../../http/guardedFetch.js';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from '../../limits.js';
 import type { FlowCatalog } from '../../flows/FlowCatalog.js';
@@ -38,6 +39,8 @@ export interface ExecutionServiceOptions {
    * an execution whose started nodes all wait lends its slot out. Default: no limit.
    */
   workSlots?: number;
+  /** Where TransformNode expressions are evaluated. Default: a pool of its own (two threads, 128 MB each). */
+  expressions?: Pick<ExpressionPool, 'evaluate'>;
 }
 
 export interface RunOptions {
@@ -106,10 +109,12 @@ export class ExecutionService {
   private readonly fetch: typeof fetch;
   private readonly running = new Map<string, AbortController>();
   private readonly slots: WorkSlots;
+  private readonly expressions: Pick<ExpressionPool, 'evaluate'>;
 
   constructor(private readonly options: ExecutionServiceOptions) {
     this.fetch = options.fetch ?? guardedFetch([]);
     this.slots = new WorkSlots(options.workSlots ?? Number.POSITIVE_INFINITY);
+    this.expressions = options.expressions ?? new ExpressionPool();
   }
 
   /** Runs a created execution to its end and answers the final record. */
@@ -228,6 +233,7 @@ export class ExecutionService {
     return {
       limits,
       flowLock: this.options.flowLock,
+      expressions: this.expressions,
       secret: this.options.secret ?? (async () => undefined),
       lambda: () => this.lambda(),
       fetch: this.fetch,

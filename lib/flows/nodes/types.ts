@@ -1,5 +1,6 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { ErrorRecord } from '../../errors.js';
+import type { ExpressionPool } from '../../expressions/ExpressionPool.js';
 import type { FlowLimits } from '../../limits.js';
 import type { IFlowLockService } from '../../locks/types.js';
 import type { PortSpec } from '../ports.js';
@@ -9,6 +10,8 @@ export interface FlowServices {
   /** What a flow may use (expression deadline and depth, output sizes). */
   limits: FlowLimits;
   flowLock: IFlowLockService;
+  /** Evaluates JSONata away from the worker's event loop, within the expression limits. */
+  expressions: Pick<ExpressionPool, 'evaluate'>;
   /** A secret's value by name (what a `{"$secret": name}` static input stands for); undefined when there is none. */
   secret(name: string): Promise<string | undefined>;
   /** The Lambda client, created (and the AWS SDK loaded) on first use: most flows never need it. */
