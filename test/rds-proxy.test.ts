@@ -3,7 +3,7 @@ import { PostgresFlowLockService } from '../lib/locks/PostgresFlowLockService.js
 import { doublingFlow } from './support/fixtures.js';
 import { uniqueFlowId } from './support/flows.js';
 import { databaseUrl, testPool, uniqueKey } from './support/stack.js';
-import { startStatementRecorder, type StatementRecorder } from './support/statementRecorder.js';
+import { startStatementRecorder, type StatementRecorder } from '../devtools/statementRecorder.js';
 import { runWarmLambda } from './support/warmLambda.js';
 
 // RDS Proxy pins a client to one database connection for good when a session sends session

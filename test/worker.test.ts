@@ -118,6 +118,54 @@ describe('DBOSExecutionWorker in its own process', () => {
     expect(server.calls(flow.after)).toBe(1);
   });
 
+  it('recomputes pure nodes after a kill -9: the replay takes the same branch, events contiguous, nothing twice', async () => {
+    const id = `w-pure-${Date.now()}`;
+    const first = worker(id);
+    await first.ready;
+    const flowId = uniqueFlowId('pure-replay');
+    const before = `/${flowId}/before`;
+    const after = `/${flowId}/after`;
+    await kit.flows.save(flowId, {
+      nodes: [
+        { id: 'before', type: 'HttpRequestNode', inputs: { url: `${server.url}${before}` } },
+        { id: 'decide', type: 'TransformNode', inputs: { expression: '$ = 200' } },
+        { id: 'branch', type: 'BranchNode' },
+        { id: 'nap', type: 'SleepNode', inputs: { ms: 2_000 } },
+        { id: 'after', type: 'HttpRequestNode', inputs: { url: `${server.url}${after}` } },
+        { id: 'shape', type: 'TransformNode', inputs: { expression: '"took the " & ($ ? "true" : "false") & " side"' } },
+        { id: 'out', type: 'FlowOutputNode' },
+      ],
+      edges: [
+        { from: 'before.status', to: 'decide.input' },
+        { from: 'decide.result', to: 'branch.condition' },
+        { from: 'decide.result', to: 'branch.value' },
+        { from: 'branch.true', to: 'nap.__execute' },
+        { from: 'nap.__success', to: 'after.__execute' },
+        { from: 'branch.true', to: 'shape.input' },
+        { from: 'branch.false', to: 'shape.input' },
+        { from: 'after.__success', to: 'shape.__execute' },
+        { from: 'shape.result', to: 'out.value' },
+      ],
+    });
+    const executionId = await enqueue(flowId);
+    await reached(executionId, 'node:started', 'nap');
+    await first.stop('SIGKILL');
+    await worker(id).ready;
+    const record = await ended(executionId);
+    expect(record).toMatchObject({ status: 'completed', output: 'took the true side' });
+    expect({ before: server.calls(before), after: server.calls(after) }).toEqual({ before: 1, after: 1 });
+    const events = await kit.store.listEvents(executionId, -1, 1_000);
+    expect(events.map((event) => event.index)).toEqual(events.map((_, index) => index));
+    const completed = events.filter((event) => event.type === 'node:completed').map((event) => event.nodeId);
+    expect(completed).toEqual([...new Set(completed)]);
+    expect(new Set(completed)).toEqual(new Set(['before', 'decide', 'branch', 'nap', 'after', 'shape', 'out']));
+    // Only the nodes with effects were checkpointed.
+    const { rows } = await kit.pool.query<{ function_name: string }>('SELECT function_name FROM dbos.operation_outputs WHERE workflow_uuid = $1 ORDER BY function_id', [executionId]);
+    const steps = rows.map((row) => row.function_name);
+    expect(steps).toEqual(expect.arrayContaining(['before', 'after']));
+    expect(steps.filter((name) => ['decide', 'branch', 'shape', 'out'].includes(name))).toEqual([]);
+  });
+
   it('resumes a retry delay after a kill -9 with only what is left of it, and never calls early or twice', async () => {
     const id = `w-backoff-${Date.now()}`;
     const first = worker(id);

@@ -8,6 +8,25 @@ import { BARE_QUEUE } from '../support.js';
 const step = (value: number) => DBOS.runStep(async () => value + 1, { name: 'add' });
 DBOS.registerWorkflow(async (value: number) => step(value), { name: 'bareOneStep' });
 DBOS.registerWorkflow(async (value: number) => step(await step(await step(value))), { name: 'bareThreeStep' });
+// What a DBOS user would write by hand for the 10-node flow of the executions bench: the two
+// HTTP calls as steps, the transformations as plain workflow code.
+const call = (url: string, init?: RequestInit) =>
+  DBOS.runStep(
+    async () => {
+      const response = await fetch(url, init);
+      return { status: response.status, body: (await response.json()) as { ok?: boolean } };
+    },
+    { name: 'call' },
+  );
+DBOS.registerWorkflow(
+  async (input: { base: string }) => {
+    const first = await call(`${input.base}/a`);
+    if (first.body.ok !== true) return null;
+    const second = await call(`${input.base}/b`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: first.status }) });
+    return { result: second.status };
+  },
+  { name: 'bareTwoCalls' },
+);
 // What a WaitForSignalNode does underneath: wait for one message on a topic.
 DBOS.registerWorkflow(
   async () => {

@@ -320,7 +320,8 @@ async function attemptNode(
       return { ok: false, error: NodeError.from(error).record(), failedAt: Date.now() };
     }
   };
-  return untilAborted(node.nodeType.runsOutsideStep ? work() : stepRunner.run(node.id, work), flowSignal);
+  // A pure node is recomputed on replay, as workflow code is; anything else is a checkpointed step.
+  return untilAborted(node.nodeType.runsOutsideStep || node.pure ? work() : stepRunner.run(node.id, work), flowSignal);
 }
 
 /** `inputs` with the node's static secret references resolved (only static ones: a value that came along an edge is data). */

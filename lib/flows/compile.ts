@@ -32,6 +32,8 @@ export interface CompiledNode {
   retry: Retrier[];
   /** Static input ports holding `{"$secret": name}` references, resolved when the node runs. */
   secretPorts: string[];
+  /** Recomputed on replay rather than checkpointed (NodeType.isPure). */
+  pure: boolean;
 }
 
 /** One retrier of a retry policy, defaults applied. */
@@ -111,7 +113,7 @@ export function compileFlow(input: unknown, registry: NodeRegistry): CompiledFlo
     if (nodeType.runsAlone && spec.timeoutMs !== undefined) {
       problem(`${field}.timeoutMs`, `${spec.type} takes no timeoutMs: its durable waits cannot be cut short; bound them in the node (WaitForSignalNode's timeoutMs input) or in the child flow (its timeoutMs)`);
     }
-    byId.set(spec.id, { id: spec.id, nodeType, order: -1, staticInputs, timeoutMs: spec.timeoutMs, incoming: new Map(), errorHandled: false, retry: (spec.retry ?? []).map(retrierOf), secretPorts: Object.keys(staticInputs).filter((port) => secretRefsIn(staticInputs[port]).length > 0) });
+    byId.set(spec.id, { id: spec.id, nodeType, order: -1, staticInputs, timeoutMs: spec.timeoutMs, incoming: new Map(), errorHandled: false, retry: (spec.retry ?? []).map(retrierOf), secretPorts: Object.keys(staticInputs).filter((port) => secretRefsIn(staticInputs[port]).length > 0), pure: false });
   });
 
   const edges: CompiledEdge[] = [];
@@ -157,6 +159,7 @@ export function compileFlow(input: unknown, registry: NodeRegistry): CompiledFlo
   const nodes = order.sorted.map((id, position) => {
     const node = byId.get(id) as CompiledNode;
     node.order = position;
+    node.pure = node.secretPorts.length === 0 && (node.nodeType.isPure?.(node.staticInputs, new Set(node.incoming.keys())) ?? false);
     return node;
   });
   const successorNodes = new Map(

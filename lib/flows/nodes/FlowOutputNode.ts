@@ -4,6 +4,7 @@ import type { NodeType } from './types.js';
 export const FlowOutputNode: NodeType = {
   type: 'FlowOutputNode',
   description: "Takes the execution's output.",
+  isPure: () => true,
   inputs: { value: { type: 'any', default: null } },
   outputs: {},
   async run() {

@@ -1,4 +1,5 @@
 import jsonata from 'jsonata';
+import { isDecidedByInput } from '../../expressions/determinism.js';
 import { jsonataMessage } from '../../expressions/ExpressionPool.js';
 import type { NodeType } from './types.js';
 
@@ -7,6 +8,8 @@ export const TransformNode: NodeType = {
   description: 'Evaluates a JSONata expression on `input`.',
   inputs: { expression: { type: 'string', required: true }, input: { type: 'any', default: null } },
   outputs: { result: { type: 'any' } },
+  // An expression wired in at run time, or one that reads the clock or chance, is a step.
+  isPure: (staticInputs, wired) => !wired.has('expression') && typeof staticInputs.expression === 'string' && isDecidedByInput(staticInputs.expression),
   validateStatic(inputs) {
     if (typeof inputs.expression !== 'string') return [];
     try {

@@ -97,6 +97,13 @@ export interface NodeType {
    * stop its durable waits; each bounds its own work instead).
    */
   runsAlone?: boolean;
+  /**
+   * Whether this node's result depends only on its inputs and it touches nothing outside the
+   * execution, given its static inputs and which inputs arrive along edges. Such a node is
+   * recomputed on replay, like DBOS workflow code, instead of being a checkpointed step (one
+   * database write less). Default: no (a step).
+   */
+  isPure?(staticInputs: Record<string, unknown>, wired: ReadonlySet<string>): boolean;
   /** The limit that bounds each attempt when the node sets no `timeoutMs` of its own (HttpRequestNode: HTTP_TIMEOUT_MS). */
   timeoutLimit?: 'httpTimeoutMs';
   /** Checks static input values at save time; answers problems as messages for the port. */
