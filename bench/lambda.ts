@@ -54,7 +54,7 @@ interface ColdStartCase {
   baseline: { entry: string; firstCall: string; label: string };
 }
 
-/** The SPEC bar (init), and the first invocation after it, which a caller waits for too (reported). */
+/** The SPEC bar (init and the first invocation after it, which a caller waits for too), and each part (reported). */
 async function coldStart(outdir: string, databaseUrl: string, { name, handler, baseline }: ColdStartCase): Promise<Metric[]> {
   const ours = await bundle(handler.entry, outdir);
   const bare = await bundle(baseline.entry, outdir);
@@ -64,14 +64,15 @@ async function coldStart(outdir: string, databaseUrl: string, { name, handler, b
     bareSamples.push(await coldMs(bare, databaseUrl, baseline.firstCall));
     ourSamples.push(await coldMs(ours, databaseUrl, handler.firstCall));
   }
-  const medianOf = (samples: typeof ourSamples, part: 'init' | 'firstCall') => median(samples.map((sample) => sample[part]));
+  const medianOf = (samples: typeof ourSamples, part: (sample: (typeof ourSamples)[number]) => number) => median(samples.map(part));
+  const reported = (metric: Metric): Metric => ({ ...metric, target: 'reported', met: true });
+  const init = (sample: (typeof ourSamples)[number]) => sample.init;
+  const firstCall = (sample: (typeof ourSamples)[number]) => sample.firstCall;
+  const both = (sample: (typeof ourSamples)[number]) => sample.init + sample.firstCall;
   return [
-    ratioMetric(`lambda init, ${name} bundle vs ${baseline.label} bundle`, 'ms', medianOf(ourSamples, 'init'), medianOf(bareSamples, 'init'), 1.2, false),
-    {
-      ...ratioMetric(`lambda first invocation after init, ${name} vs ${baseline.label}`, 'ms', medianOf(ourSamples, 'firstCall'), medianOf(bareSamples, 'firstCall'), 1.2, false),
-      target: 'reported',
-      met: true,
-    },
+    ratioMetric(`lambda cold start (init + first invocation), ${name} bundle vs ${baseline.label} bundle`, 'ms', medianOf(ourSamples, both), medianOf(bareSamples, both), 1.2, false),
+    reported(ratioMetric(`lambda init, ${name} vs ${baseline.label}`, 'ms', medianOf(ourSamples, init), medianOf(bareSamples, init), 1.2, false)),
+    reported(ratioMetric(`lambda first invocation after init, ${name} vs ${baseline.label}`, 'ms', medianOf(ourSamples, firstCall), medianOf(bareSamples, firstCall), 1.2, false)),
   ];
 }
 
@@ -177,7 +178,7 @@ export async function benchLambda(databaseUrl: string): Promise<Metric[]> {
       ...(await coldStart(outdir, databaseUrl, {
         name: 'lock handler',
         handler: { entry: 'handlers/locks-invoke.ts', firstCall: `m.acquireLock({ lockKey: 'bench:cold:' + process.pid + ':' + Date.now(), lockTtlMs: 1000, waitTimeoutMs: 0 }, {})` },
-        baseline: { entry: 'bench/baselines/pg-handler.ts', firstCall: 'm.handler()', label: 'bare pg' },
+        baseline: { entry: 'bench/baselines/pg-handler.ts', firstCall: `m.handler('bench:cold:bare:' + process.pid + ':' + Date.now())`, label: 'bare pg' },
       })),
       ...(await coldStart(outdir, databaseUrl, {
         name: 'execution handler',
