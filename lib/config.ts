@@ -57,7 +57,7 @@ export interface FireflowConfig {
   executionTimeoutMs: number;
   /** What a flow may use (EXPRESSION_TIMEOUT_MS 1000, EXPRESSION_MAX_DEPTH 500, MAX_NODE_OUTPUT_BYTES 1048576, HTTP_TIMEOUT_MS 30000, MAX_DESCENDANTS 25000). */
   flowLimits: FlowLimits;
-  /** Worker: heap of each thread that evaluates JSONata (EXPRESSION_MAX_MEMORY_MB). Default 128. */
+  /** Worker: heap of each thread that evaluates JSONata (EXPRESSION_MAX_MEMORY_MB). Default 256, at least 128. */
   expressionMaxMemoryMb: number;
   /**
    * Worker: where `{"$secret": name}` static inputs come from (FLOW_SECRETS_FROM): `secrets-manager`
@@ -159,7 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
       httpTimeoutMs: read.integer('HTTP_TIMEOUT_MS', DEFAULT_FLOW_LIMITS.httpTimeoutMs, 1, 900_000),
       maxDescendants: read.integer('MAX_DESCENDANTS', DEFAULT_FLOW_LIMITS.maxDescendants, 1, 10_000_000),
     },
-    expressionMaxMemoryMb: read.integer('EXPRESSION_MAX_MEMORY_MB', 128, 16, 16_384),
+    expressionMaxMemoryMb: read.integer('EXPRESSION_MAX_MEMORY_MB', 256, 128, 16_384),
     flowSecretsFrom: read.oneOf('FLOW_SECRETS_FROM', ['secrets-manager', 'environment'], read.text('ECS_CONTAINER_METADATA_URI_V4') ? 'secrets-manager' : 'environment'),
     flowSecretValues: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('FIREFLOW_SECRET_') && entry[1] !== undefined)),
     httpAllowedNetworks: (read.text('HTTP_ALLOWED_NETWORKS') ?? '').split(',').map((network) => network.trim()).filter((network) => network !== ''),

@@ -39,7 +39,7 @@ export interface ExecutionServiceOptions {
    * an execution whose started nodes all wait lends its slot out. Default: no limit.
    */
   workSlots?: number;
-  /** Where TransformNode expressions are evaluated. Default: a pool of its own (two threads, 128 MB each). */
+  /** Where TransformNode expressions are evaluated. Default: a pool of its own (two threads, 256 MB each). */
   expressions?: Pick<ExpressionPool, 'evaluate'>;
 }
 
