@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../lib/config.js';
 import { ValidationError } from '../lib/errors.js';
 import { ExecutionJanitor } from '../lib/executions/control/ExecutionJanitor.js';
@@ -134,6 +136,17 @@ describe('EXECUTION_RETENTION_DAYS', () => {
 });
 
 describe('the executionJanitor function', () => {
+  it('is packaged with the retention setting, on a 15-minute schedule', async () => {
+    const template = JSON.parse(await readFile(path.join(inject('packageDir'), 'cloudformation-template-update-stack.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+    };
+    const janitorFunction = template.Resources.ExecutionJanitorLambdaFunction?.Properties;
+    expect(janitorFunction).toMatchObject({ FunctionName: 'fireflow-dev-executionJanitor', Timeout: 300, Environment: { Variables: { EXECUTION_RETENTION_DAYS: '30' } } });
+    const rules = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Events::Rule');
+    const schedule = rules.find((rule) => JSON.stringify(rule.Properties.Targets).includes('ExecutionJanitorLambdaFunction'));
+    expect(schedule?.Properties.ScheduleExpression).toBe('rate(15 minutes)');
+  });
+
   it('deletes only expired ended roots, with their children, redrives, events and DBOS history, in bounded batches', async () => {
     // Expired: three plain roots, a root with ForEach children that was redriven, and a root
     // stopped long ago whose run never closed its history.
