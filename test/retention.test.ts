@@ -7,6 +7,7 @@ import { ExecutionJanitor } from '../lib/executions/control/ExecutionJanitor.js'
 import { ExecutionQueue } from '../lib/executions/control/ExecutionQueue.js';
 import { workflowIdsOf } from '../lib/executions/names.js';
 import { PostgresExecutionRetention } from '../lib/executions/PostgresExecutionStore.js';
+import { doublingFlow, subflowCallerFlow } from './support/fixtures.js';
 import { flowKit, uniqueFlowId, type FlowKit } from './support/flows.js';
 import { http as api, databaseUrl, invoke } from './support/stack.js';
 
@@ -29,29 +30,9 @@ beforeAll(async () => {
   kit = flowKit();
   queue = await ExecutionQueue.create({ databaseUrl: databaseUrl(), appVersion: 'fireflow-1' });
   leaf = uniqueFlowId('retention-leaf');
-  await kit.flows.save(leaf, {
-    nodes: [
-      { id: 'in', type: 'FlowInputNode' },
-      { id: 'double', type: 'TransformNode', inputs: { expression: '$ * 2' } },
-      { id: 'out', type: 'FlowOutputNode' },
-    ],
-    edges: [
-      { from: 'in.value', to: 'double.input' },
-      { from: 'double.result', to: 'out.value' },
-    ],
-  });
+  await kit.flows.save(leaf, doublingFlow());
   subflowParent = uniqueFlowId('retention-parent');
-  await kit.flows.save(subflowParent, {
-    nodes: [
-      { id: 'in', type: 'FlowInputNode' },
-      { id: 'sub', type: 'SubflowNode', inputs: { flowId: leaf } },
-      { id: 'out', type: 'FlowOutputNode' },
-    ],
-    edges: [
-      { from: 'in.value', to: 'sub.input' },
-      { from: 'sub.output', to: 'out.value' },
-    ],
-  });
+  await kit.flows.save(subflowParent, subflowCallerFlow(leaf));
   // Children for every item, then a failure: the root fails, and fails again when redriven.
   failingMap = uniqueFlowId('retention-map');
   await kit.flows.save(failingMap, {
@@ -95,18 +76,22 @@ interface TreeState {
   executions: number;
   events: number;
   workflows: number;
+  /** Their inputs and outputs, which DBOS keeps apart from the status. */
+  payloads: number;
   steps: number;
 }
 
-/** What is stored of a root's tree: its executions, their events, DBOS workflows (every run) and their steps. */
+/** What is stored of a root's tree: its executions, their events, DBOS workflows (every run), their payloads and steps. */
 async function stored(rootId: string, workflowIds: string[]): Promise<TreeState> {
   const ours = await kit.pool.query<{ executions: number; events: number }>(
     `SELECT count(*)::int AS executions, (SELECT count(*)::int FROM fireflow_execution_events v JOIN fireflow_executions e USING (execution_id) WHERE e.root_execution_id = $1) AS events
        FROM fireflow_executions WHERE root_execution_id = $1`,
     [rootId],
   );
-  const dbos = await kit.pool.query<{ workflows: number; steps: number }>(
+  const dbos = await kit.pool.query<{ workflows: number; payloads: number; steps: number }>(
     `SELECT (SELECT count(*)::int FROM dbos.workflow_status WHERE workflow_uuid = ANY($1)) AS workflows,
+            (SELECT count(*)::int FROM dbos.workflow_input WHERE workflow_uuid = ANY($1))
+              + (SELECT count(*)::int FROM dbos.workflow_output WHERE workflow_uuid = ANY($1)) AS payloads,
             (SELECT count(*)::int FROM dbos.operation_outputs WHERE workflow_uuid = ANY($1)) AS steps`,
     [workflowIds],
   );
@@ -122,7 +107,7 @@ async function workflowsOf(rootId: string): Promise<string[]> {
   return rows.rows.flatMap((row) => workflowIdsOf({ executionId: row.execution_id, redriveCount: row.redrive_count }));
 }
 
-const NOTHING: TreeState = { executions: 0, events: 0, workflows: 0, steps: 0 };
+const NOTHING: TreeState = { executions: 0, events: 0, workflows: 0, payloads: 0, steps: 0 };
 
 describe('EXECUTION_RETENTION_DAYS', () => {
   it('defaults to 30 days, takes 0 (keep everything), and refuses what is not a whole number of days', () => {
@@ -178,7 +163,10 @@ describe('the executionJanitor function', () => {
     expect(workflows.get(mapped.executionId)).toContain(`${mapped.executionId}:redrive:1`);
     // The map's tree: the root and three children, and DBOS history of all five runs with their steps.
     expect(before.get(mapped.executionId)).toMatchObject({ executions: 4, workflows: 5 });
-    for (const rootId of expired) expect(before.get(rootId)!.steps).toBeGreaterThan(0);
+    for (const rootId of expired) {
+      expect(before.get(rootId)!.steps).toBeGreaterThan(0);
+      expect(before.get(rootId)!.payloads).toBeGreaterThan(0);
+    }
 
     const first = await invoke('executionJanitor', { batchSize: 1, maxBatches: 1 });
     expect(first.functionError).toBeUndefined();
@@ -239,7 +227,7 @@ describe('ExecutionJanitor', () => {
 
     const bounded = await janitor(10).sweep({ batchSize: 2, maxBatches: 2 });
     expect(bounded).toMatchObject({ deleted: { roots: 4, executions: 4 }, batches: 2, more: true });
-    expect(bounded.deleted.events).toBeGreaterThanOrEqual(4 * 5);
+    expect(bounded.deleted.events).toBeGreaterThanOrEqual(4 * 6);
     expect(await left()).toBe(3);
 
     const both = await Promise.all([janitor(10).sweep({ batchSize: 1, maxBatches: 10 }), janitor(10).sweep({ batchSize: 1, maxBatches: 10 })]);
