@@ -62,6 +62,16 @@ async function run(flowId: string, input: unknown = 1): Promise<{ executionId: s
   return reply.body;
 }
 
+/** Resolves once the execution waits for its signal: from then on it writes nothing until it ends. */
+async function untilWaiting(executionId: string): Promise<void> {
+  for (let after = -1; ; ) {
+    const page = (await api('GET', `/executions/${executionId}/events?after=${after}&waitMs=5000`)).body as { events: { type: string }[]; nextAfter: number };
+    if (page.events.some((event) => event.type === 'node:waiting')) return;
+    expect(page.events.length).toBeGreaterThan(0);
+    after = page.nextAfter;
+  }
+}
+
 /** Moves a root's whole tree `days` into the past, as if it had run then. */
 async function backdate(rootId: string, days: number): Promise<void> {
   await kit.pool.query(
@@ -146,6 +156,7 @@ describe('the executionJanitor function', () => {
     const recent = await run(leaf, 5);
     const running = (await api('POST', `/flows/${waiting}/executions`, { json: {} })).body as { executionId: string };
     toCancel.push(running.executionId);
+    await untilWaiting(running.executionId);
     const withRunningChild = await run(subflowParent, 6);
     expect(withRunningChild.status).toBe('completed');
     await kit.pool.query(`UPDATE fireflow_executions SET status = 'running', completed_at = NULL, history_closed = false WHERE parent_execution_id = $1`, [withRunningChild.executionId]);
