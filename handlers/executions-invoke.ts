@@ -1,7 +1,7 @@
 import { startAnswer } from '../lib/executions/control/ExecutionControl.js';
 import { INVOKE_WAIT_MAX_MS } from '../lib/executions/control/limits.js';
-import { cancelExecutionSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema } from '../lib/executions/control/schemas.js';
-import { lambdaExecutions } from '../lib/lambda/executions.js';
+import { cancelExecutionSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema, sweepExecutionsSchema } from '../lib/executions/control/schemas.js';
+import { lambdaExecutionJanitor, lambdaExecutions } from '../lib/lambda/executions.js';
 import { invokeHandler } from '../lib/lambda/handlers.js';
 import { parseInput } from '../lib/validation.js';
 
@@ -37,4 +37,14 @@ export const redriveExecution = invokeHandler(async (payload) => {
 export const sendSignal = invokeHandler(async (payload) => {
   const { executionId, signal, ...request } = parseInput(sendSignalSchema, payload);
   return (await lambdaExecutions()).sendSignal(executionId, signal, request);
+});
+
+/**
+ * executionJanitor (scheduled, or invoked with {batchSize?, maxBatches?}): deletes root executions
+ * that ended longer ago than EXECUTION_RETENTION_DAYS, with everything of theirs →
+ * {deleted: {roots, executions, events}, batches, more}
+ */
+export const executionJanitor = invokeHandler(async (payload) => {
+  const limits = parseInput(sweepExecutionsSchema, payload);
+  return (await lambdaExecutionJanitor()).sweep(limits);
 });

@@ -55,6 +55,8 @@ export interface FireflowConfig {
   workerDbRetryMs: number;
   /** Worker: timeout of executions whose flow sets none (EXECUTION_TIMEOUT_MS). Default 86400000. */
   executionTimeoutMs: number;
+  /** Days an ended root execution is kept before the execution janitor deletes it with all of its history (EXECUTION_RETENTION_DAYS). Default 30; 0 keeps everything. */
+  executionRetentionDays: number;
   /** What a flow may use (EXPRESSION_TIMEOUT_MS 1000, EXPRESSION_MAX_DEPTH 500, MAX_NODE_OUTPUT_BYTES 1048576, HTTP_TIMEOUT_MS 30000, MAX_DESCENDANTS 25000). */
   flowLimits: FlowLimits;
   /** Worker: heap of each thread that evaluates JSONata (EXPRESSION_MAX_MEMORY_MB). Default 256, at least 128. */
@@ -151,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
     queuePollMs: read.integer('QUEUE_POLL_MS', 20, 5),
     workerHealthPort: read.integer('WORKER_HEALTH_PORT', 8080, 0, 65535),
     executionTimeoutMs: read.integer('EXECUTION_TIMEOUT_MS', 86_400_000, 1000),
+    executionRetentionDays: read.integer('EXECUTION_RETENTION_DAYS', 30, 0, 36_500),
     workerDbRetryMs: read.integer('WORKER_DB_RETRY_MS', 300_000, 0),
     flowLimits: {
       expressionTimeoutMs: read.integer('EXPRESSION_TIMEOUT_MS', DEFAULT_FLOW_LIMITS.expressionTimeoutMs, 1, 600_000),

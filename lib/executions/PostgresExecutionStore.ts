@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../db.js';
+import type { Pool, Queryable } from '../db.js';
 import { ConflictError, NotFoundError, ValidationError, type ErrorRecord } from '../errors.js';
 import type {
   ExecutionEnd,
@@ -15,6 +15,7 @@ import type {
   RedriveStart,
 } from './types.js';
 import { DescendantLimitError } from './types.js';
+import { workflowIdsOf } from './names.js';
 
 /** What `node:completed` and `node:failed` events carry. */
 interface SettledNodeEvent {
@@ -142,6 +143,32 @@ const executionSql = {
   listEvents: `
     SELECT index, type, node_id, data, timestamp FROM fireflow_execution_events
      WHERE execution_id = $1 AND index > $2 ORDER BY index LIMIT $3`,
+  /**
+   * Locks up to $2 root executions, oldest first, that ended over $1 days ago and whose whole tree
+   * has ended; roots another janitor holds are skipped. A stopped root whose run never wrote its
+   * `flow:cancelled` counts as closed: that run stopped long before the retention ran out.
+   */
+  lockExpiredRoots: `
+    SELECT execution_id, descendant_count FROM fireflow_executions r
+     WHERE r.parent_execution_id IS NULL
+       AND r.created_at < statement_timestamp() - $1 * interval '1 day'
+       AND r.completed_at < statement_timestamp() - $1 * interval '1 day'
+       AND r.status IN ('completed', 'failed', 'stopped') AND (r.history_closed OR r.status = 'stopped')
+       AND NOT EXISTS (SELECT 1 FROM fireflow_executions d
+                        WHERE d.parent_execution_id IS NOT NULL AND d.root_execution_id = r.execution_id
+                          AND d.status IN ('created', 'running'))
+     ORDER BY r.created_at, r.execution_id
+     LIMIT $2
+       FOR UPDATE SKIP LOCKED`,
+  /** The roots $1 and every descendant of theirs, with their run counts. */
+  trees: `
+    SELECT execution_id, redrive_count FROM fireflow_executions
+     WHERE execution_id = ANY($1) OR (parent_execution_id IS NOT NULL AND root_execution_id = ANY($1))`,
+  /** Deletes the executions $1 and their events (their parents among them: the foreign keys are checked at the end). */
+  deleteExecutions: `
+    WITH events AS (DELETE FROM fireflow_execution_events WHERE execution_id = ANY($1) RETURNING 1),
+         executions AS (DELETE FROM fireflow_executions WHERE execution_id = ANY($1) RETURNING 1)
+    SELECT (SELECT count(*) FROM executions)::int AS executions, (SELECT count(*) FROM events)::int AS events`,
 } as const;
 
 /** A stopped execution's error: cancellation is not a failure, but its reason is recorded. */
@@ -336,5 +363,72 @@ export class PostgresExecutionStore implements IExecutionStore {
     const current = await this.get(executionId);
     if (!current) throw new NotFoundError(`execution ${executionId} does not exist`);
     return current;
+  }
+}
+
+/** One batch of the execution janitor (see PostgresExecutionRetention.deleteBatch). */
+export interface RetentionBatch {
+  /** Root executions that ended longer ago than this many days go (at least 1). */
+  retentionDays: number;
+  /** At most this many roots. */
+  maxRoots: number;
+  /** Roots are taken while the executions (roots and descendants) taken before them number fewer than this; always one. */
+  maxExecutions: number;
+}
+
+export interface RetentionBatchResult {
+  roots: number;
+  executions: number;
+  events: number;
+  /** Whether the batch took as many roots as it could: more may be left. */
+  full: boolean;
+}
+
+/**
+ * Deletes expired executions in batches. Separate from PostgresExecutionStore because a batch
+ * is a transaction, which needs a pool's connection of its own.
+ */
+export class PostgresExecutionRetention {
+  constructor(private readonly pool: Pool) {}
+
+  /**
+   * Locks a batch of expired roots (skipping those another janitor holds), hands the DBOS
+   * workflows of their trees to `deleteHistory` while they stay locked, then deletes the trees and
+   * their events and commits. A redrive of one of them waits for that and then finds nothing. If
+   * anything fails nothing of FireFlow's is deleted, and the next batch takes the same roots again
+   * (deleting a workflow history twice is harmless).
+   */
+  async deleteBatch(batch: RetentionBatch, deleteHistory: (workflowIds: string[]) => Promise<void>): Promise<RetentionBatchResult> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const locked = await client.query<{ execution_id: string; descendant_count: number }>(executionSql.lockExpiredRoots, [batch.retentionDays, batch.maxRoots]);
+      const roots: string[] = [];
+      let executions = 0;
+      for (const row of locked.rows) {
+        if (roots.length > 0 && executions >= batch.maxExecutions) break;
+        roots.push(row.execution_id);
+        executions += 1 + row.descendant_count;
+      }
+      if (roots.length === 0) {
+        await client.query('COMMIT');
+        return { roots: 0, executions: 0, events: 0, full: false };
+      }
+      const trees = await client.query<{ execution_id: string; redrive_count: number }>(executionSql.trees, [roots]);
+      await deleteHistory(trees.rows.flatMap((row) => workflowIdsOf({ executionId: row.execution_id, redriveCount: row.redrive_count })));
+      const deleted = await client.query<{ executions: number; events: number }>(executionSql.deleteExecutions, [trees.rows.map((row) => row.execution_id)]);
+      await client.query('COMMIT');
+      const counts = deleted.rows[0] ?? { executions: 0, events: 0 };
+      return { roots: roots.length, ...counts, full: roots.length < locked.rows.length || locked.rows.length === batch.maxRoots };
+    } catch (error) {
+      // A connection that cannot even roll back is not handed back to the pool.
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
   }
 }

@@ -12,3 +12,7 @@ export const signalTopic = (name: string): string => `signal:${name}`;
  */
 export const workflowIdOf = (execution: { executionId: string; redriveCount: number }): string =>
   execution.redriveCount === 0 ? execution.executionId : `${execution.executionId}:redrive:${execution.redriveCount}`;
+
+/** Every DBOS workflow an execution has run as: its first run and each of its redrives. */
+export const workflowIdsOf = (execution: { executionId: string; redriveCount: number }): string[] =>
+  Array.from({ length: execution.redriveCount + 1 }, (_, run) => workflowIdOf({ executionId: execution.executionId, redriveCount: run }));

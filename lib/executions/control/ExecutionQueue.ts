@@ -73,6 +73,15 @@ export class ExecutionQueue {
     }
   }
 
+  /**
+   * Deletes the DBOS history (status, inputs, outputs, steps, messages) of the workflows named.
+   * Unknown ones are ignored. Each execution's runs are named explicitly, children included, so
+   * DBOS's own walk through child workflows (a query per workflow) is not needed.
+   */
+  async deleteHistory(workflowIds: string[]): Promise<void> {
+    await this.client.deleteWorkflows(workflowIds, false);
+  }
+
   async close(): Promise<void> {
     await this.client.destroy();
     await this.pool.end();

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { FLOW_ID_PATTERN, flowIdSchema, ID_PROBLEM, SIGNAL_NAME_PATTERN } from '../../flows/ids.js';
 import { boundedString, integerInRange, missingOr } from '../../validation.js';
-import { HTTP_WAIT_MAX_MS } from './limits.js';
+import { DEFAULT_SWEEP_LIMITS, HTTP_WAIT_MAX_MS } from './limits.js';
 
 // What callers send to the control side, checked at the edges (Lambda handlers).
 
@@ -96,6 +96,18 @@ export const scheduledTickSchema = z.object(
     flowId: flowIdSchema,
     input: z.optional(z.unknown()),
     time: z.string({ error: missingOr('must be an ISO-8601 time') }).check(z.iso.datetime({ error: 'must be an ISO-8601 time' })),
+  },
+  { error: 'must be a JSON object' },
+);
+
+/**
+ * The execution janitor's payload: limits of one's own, or none (the fields of an EventBridge
+ * scheduled event are ignored).
+ */
+export const sweepExecutionsSchema = z.object(
+  {
+    batchSize: z._default(integerInRange(1, 5_000), DEFAULT_SWEEP_LIMITS.batchSize),
+    maxBatches: z._default(integerInRange(1, 1_000), DEFAULT_SWEEP_LIMITS.maxBatches),
   },
   { error: 'must be a JSON object' },
 );
