@@ -1,12 +1,13 @@
 import { startAnswer } from '../lib/executions/control/ExecutionControl.js';
 import { INVOKE_WAIT_MAX_MS } from '../lib/executions/control/limits.js';
-import { cancelExecutionSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema } from '../lib/executions/control/schemas.js';
+import { cancelExecutionSchema, executionEventsSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema } from '../lib/executions/control/schemas.js';
 import { lambdaExecutions } from '../lib/lambda/executions.js';
 import { invokeHandler } from '../lib/lambda/handlers.js';
 import { parseInput } from '../lib/validation.js';
 
 const startOverInvoke = startExecutionSchema(INVOKE_WAIT_MAX_MS);
 const redriveOverInvoke = redriveExecutionSchema(INVOKE_WAIT_MAX_MS);
+const eventsOverInvoke = executionEventsSchema(INVOKE_WAIT_MAX_MS);
 
 /** startExecution: {flowId, input?, idempotencyKey?, waitMs?} → {executionId, status, output?, error?} */
 export const startExecution = invokeHandler(async (payload) => {
@@ -37,4 +38,10 @@ export const redriveExecution = invokeHandler(async (payload) => {
 export const sendSignal = invokeHandler(async (payload) => {
   const { executionId, signal, ...request } = parseInput(sendSignalSchema, payload);
   return (await lambdaExecutions()).sendSignal(executionId, signal, request);
+});
+
+/** getExecutionEvents: {executionId, after?, waitMs?} → {events, nextAfter, done} (as GET /executions/{id}/events) */
+export const getExecutionEvents = invokeHandler(async (payload) => {
+  const { executionId, after, waitMs } = parseInput(eventsOverInvoke, payload);
+  return (await lambdaExecutions()).events(executionId, after, waitMs);
 });
