@@ -6,9 +6,7 @@ import type { FlowDefinition } from '../lib/flows/definition.js';
 import { FLOW_ID_PATTERN, ID_PROBLEM } from '../lib/flows/ids.js';
 import { NodeRegistry } from '../lib/flows/nodes/registry.js';
 import { CliError, EXIT } from './errors.js';
-
-/** Flow files are named `<flowId>.flow.json`; the flow id is the file name. */
-export const FLOW_FILE_SUFFIX = '.flow.json';
+import { FLOW_FILE_SUFFIX, flowIdOfFile } from './flowFileNames.js';
 
 /** A flow file read and checked by the same compiler the API saves with. */
 export interface CheckedFlowFile {
@@ -20,9 +18,6 @@ export interface CheckedFlowFile {
   /** Every problem, `field` as in `nodes[2].inputs.url` (`parse error` for a file that is not JSON). */
   problems: FieldProblem[];
 }
-
-/** The flow id a file stands for: its name without `.flow.json` (or `.json`). */
-export const flowIdOfFile = (file: string): string => path.basename(file).replace(/\.flow\.json$|\.json$/, '');
 
 /**
  * The flow files under `paths`: a file as given, a folder's `*.flow.json` files (its subfolders'

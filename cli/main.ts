@@ -6,13 +6,14 @@ import { config } from '../lib/config.js';
 import { NotFoundError } from '../lib/errors.js';
 import { isEnded } from '../lib/executions/control/ExecutionControl.js';
 import type { ExecutionRecord } from '../lib/executions/types.js';
+import type { FlowDefinition } from '../lib/flows/definition.js';
 import { canonicalJson } from '../lib/flows/PostgresFlowStore.js';
 import type { FireflowApi } from './api.js';
 import { CliError, EXIT, explain, type ExitCode } from './errors.js';
-import { checkFlowFile, FLOW_FILE_SUFFIX, flowFilesIn, problemLine, type CheckedFlowFile } from './flowFiles.js';
+import { FLOW_FILE_SUFFIX } from './flowFileNames.js';
+import type { CheckedFlowFile } from './flowFiles.js';
 import { followExecution } from './follow.js';
 import { HttpApi } from './httpApi.js';
-import { LambdaApi } from './lambdaApi.js';
 import { duration, Output, readable } from './output.js';
 
 // The `fireflow` command: its composition root. Global options may stand anywhere on the line.
@@ -28,8 +29,8 @@ interface GlobalOptions {
 interface Context {
   output: Output;
   json: boolean;
-  /** The transport the options chose, made on first use (offline commands never make one). */
-  api(): FireflowApi;
+  /** The transport the options chose, made (and its code loaded) on first use: offline commands never make one. */
+  api(): Promise<FireflowApi>;
 }
 
 const version = (JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
@@ -40,9 +41,12 @@ function contextOf(options: GlobalOptions): Context {
   return {
     output,
     json: options.json === true,
-    api() {
+    async api() {
       const settings = config();
-      api ??= options.lambda ? new LambdaApi({ stage: options.stage, endpoint: settings.lambdaEndpoint }) : new HttpApi(options.api ?? settings.cliApiUrl, options.token ?? settings.cliToken);
+      // The AWS SDK loads only for --lambda.
+      api ??= options.lambda
+        ? new (await import('./lambdaApi.js')).LambdaApi({ stage: options.stage, endpoint: settings.lambdaEndpoint })
+        : new HttpApi(options.api ?? settings.cliApiUrl, options.token ?? settings.cliToken);
       return api;
     },
   };
@@ -84,7 +88,11 @@ async function jsonArgument(option: string, text: string): Promise<unknown> {
 
 // ── flows ──────────────────────────────────────────────────────────────────────────────────────
 
+/** The compiler and the node types load only for the commands that read flow files. */
+const flowFiles = () => import('./flowFiles.js');
+
 async function validate(context: Context, paths: string[]): Promise<ExitCode> {
+  const { checkFlowFile, flowFilesIn, problemLine } = await flowFiles();
   const checked = await Promise.all((await flowFilesIn(paths)).map(checkFlowFile));
   const invalid = checked.filter((flow) => flow.problems.length > 0);
   if (context.json) {
@@ -125,6 +133,7 @@ async function pushOne(api: FireflowApi, flow: CheckedFlowFile & { definition: N
 }
 
 async function push(context: Context, folder: string, options: { dryRun?: boolean }): Promise<ExitCode> {
+  const { checkFlowFile, flowFilesIn, problemLine } = await flowFiles();
   const checked = await Promise.all((await flowFilesIn([folder])).map(checkFlowFile));
   const invalid = checked.filter((flow) => flow.problems.length > 0);
   if (invalid.length > 0) {
@@ -132,7 +141,7 @@ async function push(context: Context, folder: string, options: { dryRun?: boolea
     process.stderr.write(`nothing pushed: ${invalid.length} of ${checked.length} flow files have problems\n`);
     return EXIT.usage;
   }
-  const api = context.api();
+  const api = await context.api();
   const results: PushResult[] = [];
   for (const flow of checked) results.push(await pushOne(api, flow as Parameters<typeof pushOne>[1], options.dryRun === true));
   if (context.json) {
@@ -147,9 +156,22 @@ async function push(context: Context, folder: string, options: { dryRun?: boolea
   return EXIT.ok;
 }
 
+/** `value`'s keys in `order` first (the stored definition comes back in the database's key order). */
+function keysInOrder<Value extends object>(value: Value, order: string[]): Value {
+  const entries = Object.entries(value);
+  return Object.fromEntries([...order.flatMap((key) => entries.filter(([name]) => name === key)), ...entries.filter(([name]) => !order.includes(name))]) as Value;
+}
+
+/** A definition with its keys in the order people write flow files. */
+const inAuthoringOrder = (definition: FlowDefinition): FlowDefinition =>
+  keysInOrder(
+    { ...definition, nodes: definition.nodes.map((node) => keysInOrder(node, ['id', 'type', 'inputs', 'timeoutMs', 'retry'])), edges: definition.edges.map((edge) => keysInOrder(edge, ['from', 'to'])) },
+    ['name', 'timeoutMs', 'nodes', 'edges'],
+  );
+
 async function pull(context: Context, flowId: string, options: { output?: string }): Promise<void> {
-  const flow = await context.api().getFlow(flowId);
-  const text = `${JSON.stringify(flow.definition, null, 2)}\n`;
+  const flow = await (await context.api()).getFlow(flowId);
+  const text = `${JSON.stringify(inAuthoringOrder(flow.definition), null, 2)}\n`;
   if (options.output) {
     await writeFile(options.output, text).catch((error: Error) => {
       throw new CliError(`${options.output}: cannot write (${error.message})`, EXIT.usage);
@@ -161,7 +183,7 @@ async function pull(context: Context, flowId: string, options: { output?: string
 }
 
 async function listFlows(context: Context): Promise<void> {
-  const answer = await context.api().listFlows();
+  const answer = await (await context.api()).listFlows();
   if (context.json) return context.output.document(answer);
   if (answer.items.length === 0) return context.output.line('no flows saved yet (fireflow flows push <folder>)');
   context.output.table(['flow', 'version', 'name'], answer.items.map((flow) => [flow.flowId, `v${flow.version}`, flow.name ?? '']));
@@ -185,7 +207,7 @@ function reportEnd(context: Context, record: ExecutionRecord): ExitCode {
 
 async function run(context: Context, flowId: string, options: { input?: string; idempotencyKey?: string; follow?: boolean }): Promise<ExitCode> {
   const input = options.input === undefined ? undefined : await jsonArgument('--input', options.input);
-  const api = context.api();
+  const api = await context.api();
   const started = await api.startExecution(flowId, { ...(input === undefined ? {} : { input }), ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }) });
   if (!options.follow) {
     if (context.json) context.output.document(started);
@@ -200,14 +222,14 @@ const statusLine = (record: ExecutionRecord) =>
   [record.executionId, record.status, `v${record.flowVersion}`, record.createdAt, record.completedAt ? duration(Date.parse(record.completedAt) - Date.parse(record.createdAt)) : '', record.error ? `${record.error.type}: ${record.error.message}` : ''];
 
 async function listExecutions(context: Context, flowId: string, options: { limit?: number; cursor?: string }): Promise<void> {
-  const page = await context.api().listExecutions(flowId, { ...(options.limit === undefined ? {} : { limit: options.limit }), ...(options.cursor === undefined ? {} : { cursor: options.cursor }) });
+  const page = await (await context.api()).listExecutions(flowId, { ...(options.limit === undefined ? {} : { limit: options.limit }), ...(options.cursor === undefined ? {} : { cursor: options.cursor }) });
   if (context.json) return context.output.document(page);
   context.output.table(['execution', 'status', 'version', 'created', 'took', 'error'], page.items.map(statusLine));
   if (page.nextCursor) context.output.line(`more: fireflow executions ls ${flowId} --cursor ${page.nextCursor}`);
 }
 
 async function getExecution(context: Context, executionId: string): Promise<void> {
-  const record = await context.api().getExecution(executionId);
+  const record = await (await context.api()).getExecution(executionId);
   if (context.json) return context.output.document(record);
   const fields: Array<[string, unknown]> = [
     ['execution', record.executionId],
@@ -225,7 +247,7 @@ async function getExecution(context: Context, executionId: string): Promise<void
 }
 
 async function events(context: Context, executionId: string, options: { follow?: boolean; after?: number }): Promise<ExitCode | void> {
-  const api = context.api();
+  const api = await context.api();
   if (options.follow) {
     const record = await followExecution(api, await api.getExecution(executionId), context.output, options.after ?? -1);
     if (context.json) context.output.document(record);
@@ -239,13 +261,13 @@ async function events(context: Context, executionId: string, options: { follow?:
 }
 
 async function cancel(context: Context, executionId: string, options: { reason?: string }): Promise<void> {
-  const record = await context.api().cancelExecution(executionId, options.reason);
+  const record = await (await context.api()).cancelExecution(executionId, options.reason);
   if (context.json) context.output.document(record);
   else context.output.line(`${record.executionId} ${record.status}${record.error ? `: ${record.error.message}` : ''}`);
 }
 
 async function redrive(context: Context, executionId: string, options: { follow?: boolean }): Promise<ExitCode> {
-  const api = context.api();
+  const api = await context.api();
   const answer = await api.redriveExecution(executionId);
   if (!options.follow) {
     if (context.json) context.output.document(answer);
@@ -263,7 +285,7 @@ async function redrive(context: Context, executionId: string, options: { follow?
 
 async function signal(context: Context, executionId: string, name: string, options: { payload?: string; signalId?: string }): Promise<void> {
   const payload = options.payload === undefined ? undefined : await jsonArgument('--payload', options.payload);
-  const answer = await context.api().sendSignal(executionId, name, { ...(payload === undefined ? {} : { payload }), ...(options.signalId === undefined ? {} : { signalId: options.signalId }) });
+  const answer = await (await context.api()).sendSignal(executionId, name, { ...(payload === undefined ? {} : { payload }), ...(options.signalId === undefined ? {} : { signalId: options.signalId }) });
   if (context.json) context.output.document(answer);
   else context.output.line(`signal "${name}" accepted by ${executionId}`);
 }
@@ -271,13 +293,13 @@ async function signal(context: Context, executionId: string, name: string, optio
 // ── locks ──────────────────────────────────────────────────────────────────────────────────────
 
 async function getLock(context: Context, lockKey: string): Promise<void> {
-  const state = await context.api().inspectLock(lockKey);
+  const state = await (await context.api()).inspectLock(lockKey);
   if (context.json) return context.output.document(state);
   context.output.line(state.held ? `${lockKey}: held until ${state.expiresAt} (fencing token ${state.fencingToken})` : `${lockKey}: free${state.fencingToken === undefined ? '' : ` (last fencing token ${state.fencingToken})`}`);
 }
 
 async function acquireLock(context: Context, lockKey: string, options: { ttl: number; wait?: number }): Promise<void> {
-  const grant = await context.api().acquireLock(lockKey, options.ttl, options.wait ?? 0);
+  const grant = await (await context.api()).acquireLock(lockKey, options.ttl, options.wait ?? 0);
   if (context.json) return context.output.document(grant);
   if (!grant.acquired) return context.output.line(`${lockKey}: not acquired (held by someone else${options.wait ? ` for the whole ${duration(options.wait)}` : ''})`);
   context.output.line(`${lockKey}: acquired for ${duration(options.ttl)}, fencing token ${grant.fencingToken}`);
@@ -285,7 +307,7 @@ async function acquireLock(context: Context, lockKey: string, options: { ttl: nu
 }
 
 async function releaseLock(context: Context, lockKey: string, options: { lockId: string }): Promise<void> {
-  const answer = await context.api().releaseLock(lockKey, options.lockId);
+  const answer = await (await context.api()).releaseLock(lockKey, options.lockId);
   if (context.json) return context.output.document(answer);
   context.output.line(answer.released ? `${lockKey}: released` : `${lockKey}: not released (that lock id does not hold it, or its lease ended)`);
 }
