@@ -132,6 +132,11 @@ class LiveView {
   private readonly timer: NodeJS.Timeout;
   private status = 'running';
   private readonly restoreCursor = () => this.output.write('\x1b[?25h');
+  /** Ctrl-C while following: the cursor comes back, the execution goes on. */
+  private readonly interrupted = () => {
+    this.restoreCursor();
+    process.exit(130);
+  };
 
   constructor(
     private readonly output: Output,
@@ -140,6 +145,7 @@ class LiveView {
   ) {
     this.output.write('\x1b[?25l');
     process.once('exit', this.restoreCursor);
+    process.once('SIGINT', this.interrupted);
     this.timer = setInterval(() => this.draw(), 100);
     this.draw();
   }
@@ -155,6 +161,7 @@ class LiveView {
     this.draw(Date.parse(record.completedAt ?? new Date().toISOString()));
     this.restoreCursor();
     process.off('exit', this.restoreCursor);
+    process.off('SIGINT', this.interrupted);
   }
 
   private draw(endedAt?: number): void {

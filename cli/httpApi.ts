@@ -89,7 +89,7 @@ export class HttpApi implements FireflowApi {
     const text = await response.text();
     const answer = parseJson(text);
     if (response.ok) return answer as Answer;
-    throw errorOf(response.status, answer as ErrorBody | undefined, `${method} ${url.pathname}`);
+    throw errorOf(response.status, answer as ErrorBody | undefined, `${method} ${url.pathname}`, this.target);
   }
 }
 
@@ -103,14 +103,14 @@ function parseJson(text: string): unknown {
 }
 
 /** An HTTP error answer as the error the command line reports. */
-function errorOf(status: number, body: ErrorBody | undefined, request: string): Error {
+function errorOf(status: number, body: ErrorBody | undefined, request: string, target: string): Error {
   const message = body?.error?.message ?? `HTTP ${status}`;
   if (status >= 500) return new CliError(`the FireFlow API answered ${status} to ${request}: ${message}`, EXIT.unreachable);
   switch (status) {
     case 400:
       return new ValidationError(body?.error?.details ?? [{ field: '(input)', message }]);
     case 404:
-      return body?.error ? new NotFoundError(message) : new CliError(`${request}: 404, no such route (is ${request.split(' ')[1] ?? ''} a FireFlow API?)`, EXIT.usage);
+      return body?.error ? new NotFoundError(message) : new CliError(`${request}: 404 without a FireFlow error: is ${target} the FireFlow API? (--api, FIREFLOW_API_URL)`, EXIT.usage);
     case 409:
       return new ConflictError(message);
     case 413:

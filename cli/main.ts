@@ -4,7 +4,6 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { config } from '../lib/config.js';
 import { NotFoundError } from '../lib/errors.js';
-import { isEnded } from '../lib/executions/control/ExecutionControl.js';
 import type { ExecutionRecord } from '../lib/executions/types.js';
 import type { FlowDefinition } from '../lib/flows/definition.js';
 import { canonicalJson } from '../lib/flows/PostgresFlowStore.js';
@@ -75,14 +74,21 @@ const integer = (name: string, min: number) => (text: string) => {
 
 /** `--input` / `--payload`: JSON text, or `@file` holding JSON. */
 async function jsonArgument(option: string, text: string): Promise<unknown> {
-  const fromFile = text.startsWith('@');
-  const source = fromFile ? await readFile(text.slice(1), 'utf8').catch((error: Error) => {
-    throw new CliError(`${option} ${text}: cannot read the file (${error.message})`, EXIT.usage);
-  }) : text;
+  if (text.startsWith('@')) {
+    const file = text.slice(1);
+    const source = await readFile(file, 'utf8').catch((error: Error) => {
+      throw new CliError(`${option} ${text}: cannot read the file (${error.message})`, EXIT.usage);
+    });
+    try {
+      return JSON.parse(source);
+    } catch (error) {
+      throw new CliError(`${option} ${text}: the file is not JSON (${(error as Error).message})`, EXIT.usage);
+    }
+  }
   try {
-    return JSON.parse(source);
+    return JSON.parse(text);
   } catch (error) {
-    throw new CliError(`${option} ${fromFile ? text : ''}: not JSON (${(error as Error).message})${fromFile ? '' : "; quote a string as '\"text\"', or pass @file"}`.replace(`${option} :`, `${option}:`), EXIT.usage);
+    throw new CliError(`${option}: not JSON (${(error as Error).message}); quote a string as '"text"', or pass @file`, EXIT.usage);
   }
 }
 
@@ -266,8 +272,20 @@ async function cancel(context: Context, executionId: string, options: { reason?:
   else context.output.line(`${record.executionId} ${record.status}${record.error ? `: ${record.error.message}` : ''}`);
 }
 
+/** The index of the execution's last event so far (-1 when it has none). */
+async function lastEventIndex(api: FireflowApi, executionId: string): Promise<number> {
+  let after = -1;
+  for (;;) {
+    const page = await api.getEvents(executionId, after, 0);
+    after = page.nextAfter;
+    if (page.done || page.events.length === 0) return after;
+  }
+}
+
 async function redrive(context: Context, executionId: string, options: { follow?: boolean }): Promise<ExitCode> {
   const api = await context.api();
+  // Followed from here on: the events before belong to the runs that ended.
+  const before = options.follow ? await lastEventIndex(api, executionId) : -1;
   const answer = await api.redriveExecution(executionId);
   if (!options.follow) {
     if (context.json) context.output.document(answer);
@@ -275,12 +293,8 @@ async function redrive(context: Context, executionId: string, options: { follow?
     return EXIT.ok;
   }
   const record = await api.getExecution(executionId);
-  // Follow from the redrive on: the events before it belong to the earlier run.
-  const before = await api.getEvents(executionId, -1, 0);
-  const redriven = before.events.findLast((event) => event.type === 'execution:redriven');
-  const after = redriven ? redriven.index - 1 : before.nextAfter;
   if (!context.json) context.output.line(`redriven ${record.executionId} (redrive ${record.redriveCount})`);
-  return reportEnd(context, isEnded(record) && !redriven ? record : await followExecution(api, record, context.output, after));
+  return reportEnd(context, await followExecution(api, record, context.output, before));
 }
 
 async function signal(context: Context, executionId: string, name: string, options: { payload?: string; signalId?: string }): Promise<void> {
