@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { followExecution } from '../cli/follow.js';
 import { HttpApi } from '../cli/httpApi.js';
+import { program } from '../cli/main.js';
 import { Output } from '../cli/output.js';
 import { freePort } from '../devtools/ports.js';
 import { fireflow } from './support/cli.js';
@@ -259,6 +260,18 @@ describe('the examples run', () => {
     expect(tick.payload).toMatchObject({ status: 'created', created: true });
     const run = await fireflow(['executions', 'events', tick.payload.executionId, '--follow', '--json']);
     expect(JSON.parse(run.lines.at(-1) as string)).toMatchObject({ status: 'completed', output: { status: 201, checkedAt: expect.any(String) } });
+  });
+});
+
+describe('help', () => {
+  it('describes every command, argument and option', () => {
+    const commands = (command: ReturnType<typeof program>): Array<ReturnType<typeof program>> => [command, ...command.commands.flatMap(commands)];
+    const undescribed = commands(program()).flatMap((command) => [
+      ...(command.description() === '' ? [command.name()] : []),
+      ...command.registeredArguments.filter((argument) => argument.description === '').map((argument) => `${command.name()} <${argument.name()}>`),
+      ...command.options.filter((option) => option.description === '').map((option) => `${command.name()} ${option.flags}`),
+    ]);
+    expect(undescribed).toEqual([]);
   });
 });
 
