@@ -16,6 +16,7 @@ export class HttpApi implements FireflowApi {
     baseUrl: string,
     private readonly token: string | undefined,
   ) {
+    if (!URL.canParse(baseUrl)) throw new CliError(`--api ${baseUrl}: not a URL (e.g. http://localhost:3000)`, EXIT.usage);
     this.target = baseUrl.replace(/\/+$/, '');
   }
 
