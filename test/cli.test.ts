@@ -11,7 +11,7 @@ import { HttpApi } from '../cli/httpApi.js';
 import { program } from '../cli/main.js';
 import { Output } from '../cli/output.js';
 import { freePort } from '../devtools/ports.js';
-import { fireflow } from './support/cli.js';
+import { fireflow, fireflowInTurn } from './support/cli.js';
 import { uniqueFlowId } from './support/flows.js';
 import { http as api, invoke } from './support/stack.js';
 
@@ -170,10 +170,10 @@ describe('fireflow over both transports, one command each', () => {
     const key = `cli:${randomUUID()}`;
     const grant = JSON.parse((await fireflow(['locks', 'acquire', key, '--ttl', '30000', '--json'])).stdout);
     expect(grant).toEqual({ acquired: true, lockId: expect.any(String), fencingToken: expect.any(Number) });
-    const [refused, held, overLambda] = await Promise.all([
-      fireflow(['--lambda', 'locks', 'acquire', key, '--ttl', '30000', '--wait', '0']),
-      fireflow(['locks', 'get', key]),
-      fireflow(['--lambda', 'locks', 'get', key]),
+    const [refused, held, overLambda] = await fireflowInTurn([
+      ['--lambda', 'locks', 'acquire', key, '--ttl', '30000', '--wait', '0'],
+      ['locks', 'get', key],
+      ['--lambda', 'locks', 'get', key],
     ]);
     expect(refused.lines).toEqual([`${key}: not acquired (held by someone else)`]);
     expect(held.lines).toEqual([expect.stringMatching(new RegExp(`^${key}: held until \\S+ \\(fencing token ${grant.fencingToken}\\)$`))]);
@@ -184,11 +184,11 @@ describe('fireflow over both transports, one command each', () => {
   });
 
   it('exits 2 for a flow that does not exist, for bad input, for a usage error; --help describes the options', async () => {
-    const [missing, badInput, noTtl, help] = await Promise.all([
-      fireflow(['--lambda', 'run', 'no-such-flow']),
-      fireflow(['run', 'orders-sync', '--input', '{oops']),
-      fireflow(['locks', 'acquire', 'k']),
-      fireflow(['run', '--help']),
+    const [missing, badInput, noTtl, help] = await fireflowInTurn([
+      ['--lambda', 'run', 'no-such-flow'],
+      ['run', 'orders-sync', '--input', '{oops'],
+      ['locks', 'acquire', 'k'],
+      ['run', '--help'],
     ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('NotFoundError: flow no-such-flow does not exist\n');
@@ -206,15 +206,15 @@ describe('fireflow over HTTP only', () => {
     const sleeper = uniqueFlowId('cli-sleeper');
     expect((await api('PUT', `/flows/${sleeper}`, { json: { nodes: [{ id: 'nap', type: 'SleepNode', inputs: { ms: 600_000 } }] } })).status).toBe(200);
     const { executionId } = (await api('POST', `/flows/${sleeper}/executions`, { json: {} })).body;
-    const [flows, cancelled] = await Promise.all([fireflow(['flows', 'ls']), fireflow(['executions', 'cancel', executionId, '--reason', 'not today'])]);
+    const [flows, cancelled] = await fireflowInTurn([['flows', 'ls'], ['executions', 'cancel', executionId, '--reason', 'not today']]);
     expect(flows.lines[0]).toMatch(/^flow\s+version\s+name$/);
     expect(flows.lines).toContainEqual(expect.stringMatching(new RegExp(`^${sleeper}\\s+v1\\s*$`)));
     expect(cancelled.code).toBe(0);
     expect(cancelled.lines).toEqual([`${executionId} stopped: not today`]);
-    const [listed, record, events] = await Promise.all([
-      fireflow(['executions', 'ls', sleeper, '--json']),
-      fireflow(['executions', 'get', executionId]),
-      fireflow(['executions', 'events', executionId, '--follow']),
+    const [listed, record, events] = await fireflowInTurn([
+      ['executions', 'ls', sleeper, '--json'],
+      ['executions', 'get', executionId],
+      ['executions', 'events', executionId, '--follow'],
     ]);
     expect(JSON.parse(listed.stdout)).toEqual({ items: [expect.objectContaining({ executionId, status: 'stopped' })], nextCursor: null });
     expect(record.lines).toContainEqual('status     stopped');
@@ -228,7 +228,7 @@ describe('fireflow over HTTP only', () => {
     const dir = path.join(folder, flowId);
     await mkdir(dir);
     await writeFile(path.join(dir, `${flowId}.flow.json`), JSON.stringify({ nodes: [{ id: 'in', type: 'FlowInputNode' }] }));
-    const [dryRun, pulled] = await Promise.all([fireflow(['flows', 'push', '--dry-run', dir]), fireflow(['flows', 'pull', 'orders-sync'])]);
+    const [dryRun, pulled] = await fireflowInTurn([['flows', 'push', '--dry-run', dir], ['flows', 'pull', 'orders-sync']]);
     expect(dryRun.lines).toContainEqual(expect.stringMatching(new RegExp(`^would be created\\s+${flowId}\\s+v1\\s`)));
     expect(dryRun.lines.at(-1)).toBe('dry run, nothing saved: 1 created, 0 updated, 0 unchanged');
     expect((await api('GET', `/flows/${flowId}`)).status).toBe(404);

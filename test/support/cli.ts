@@ -32,3 +32,10 @@ export function fireflow(args: string[], options: { env?: Record<string, string>
     child.once('close', (code) => resolve({ code, stdout, stderr, lines: stdout.split('\n').filter((line) => line !== '') }));
   });
 }
+
+/** Runs the command once per argument list, one process after the other: each takes a core for a moment, and the stack under test needs them too. */
+export async function fireflowInTurn<const Runs extends ReadonlyArray<readonly string[]>>(runs: Runs): Promise<{ [Index in keyof Runs]: CliRun }> {
+  const results: CliRun[] = [];
+  for (const args of runs) results.push(await fireflow([...args]));
+  return results as { [Index in keyof Runs]: CliRun };
+}
