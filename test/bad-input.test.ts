@@ -72,7 +72,7 @@ describe('HTTP routes never answer bad input with a 5xx', () => {
 });
 
 describe('direct-invoke functions fail bad input with a typed error', () => {
-  const functions = ['acquireLock', 'releaseLock', 'extendLock', 'startExecution', 'getExecution', 'cancelExecution', 'redriveExecution', 'sendSignal', 'scheduledTrigger'];
+  const functions = ['acquireLock', 'releaseLock', 'extendLock', 'startExecution', 'getExecution', 'cancelExecution', 'redriveExecution', 'sendSignal', 'getExecutionEvents', 'saveFlow', 'getFlow', 'scheduledTrigger'];
   it.each(functions)('%s, with any JSON payload', async (fn) => {
     await fc.assert(
       fc.asyncProperty(anyJson, async (payload) => {

@@ -21,7 +21,7 @@ it('packages every function on nodejs22.x with its own bundle, in the database V
   const functions = resourcesOfType('AWS::Lambda::Function');
   for (const fn of functions) expect(fn.Properties.VpcConfig).toEqual({ SecurityGroupIds: expect.anything(), SubnetIds: expect.anything() });
   const names = functions.map((fn) => fn.Properties.FunctionName);
-  for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'startExecution', 'getExecution', 'cancelExecution', 'redriveExecution', 'sendSignal', 'scheduledTrigger', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'httpSaveFlow', 'httpGetFlow', 'httpListFlows', 'httpStartExecution', 'httpListExecutions', 'httpGetExecution', 'httpListEvents', 'httpCancelExecution', 'httpRedriveExecution', 'httpSendSignal', 'httpListChildren', 'health']) {
+  for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'startExecution', 'getExecution', 'cancelExecution', 'redriveExecution', 'sendSignal', 'getExecutionEvents', 'saveFlow', 'getFlow', 'scheduledTrigger', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'httpSaveFlow', 'httpGetFlow', 'httpListFlows', 'httpStartExecution', 'httpListExecutions', 'httpGetExecution', 'httpListEvents', 'httpCancelExecution', 'httpRedriveExecution', 'httpSendSignal', 'httpListChildren', 'health']) {
     expect(names).toContain(`fireflow-dev-${key}`);
   }
   for (const fn of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');

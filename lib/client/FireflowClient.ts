@@ -1,7 +1,8 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { StartAnswer } from '../executions/control/ExecutionControl.js';
+import type { EventsPage, StartAnswer } from '../executions/control/ExecutionControl.js';
 import { INVOKE_WAIT_MAX_MS } from '../executions/control/limits.js';
 import type { ExecutionRecord } from '../executions/types.js';
+import type { FlowDefinition } from '../flows/definition.js';
 import { invokeFireflow } from './invoke.js';
 import { resolveClientOptions, type FireflowClientOptions } from './LambdaFlowLockService.js';
 
@@ -12,9 +13,9 @@ export interface StartOptions {
 }
 
 /**
- * FireFlow for other Lambdas, over `@aws-sdk/client-lambda`: start executions (and wait for them,
- * Step Functions style), read and cancel them. Failures arrive as typed errors
- * (ValidationError, NotFoundError, ConflictError).
+ * FireFlow for other Lambdas, over `@aws-sdk/client-lambda`: save and read flows, start executions
+ * (and wait for them, Step Functions style), read them and their events, cancel, redrive and
+ * signal them. Failures arrive as typed errors (ValidationError, NotFoundError, ConflictError).
  */
 export class FireflowClient {
   private readonly lambda: LambdaClient;
@@ -55,5 +56,20 @@ export class FireflowClient {
 
   cancelExecution(executionId: string, reason?: string): Promise<ExecutionRecord> {
     return invokeFireflow(this.lambda, `${this.prefix}cancelExecution`, { executionId, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  /** The execution's events after index `after` (default -1: from the first); with `waitMs`, waits for the first new one. */
+  getExecutionEvents(executionId: string, options: { after?: number; waitMs?: number } = {}): Promise<EventsPage> {
+    return invokeFireflow(this.lambda, `${this.prefix}getExecutionEvents`, { executionId, ...options });
+  }
+
+  /** Validates and saves a flow definition: `{flowId, version}`, the same version for the same content. */
+  saveFlow(flowId: string, definition: unknown): Promise<{ flowId: string; version: number }> {
+    return invokeFireflow(this.lambda, `${this.prefix}saveFlow`, { flowId, definition });
+  }
+
+  /** The flow's newest version. */
+  getFlow(flowId: string): Promise<{ flowId: string; version: number; definition: FlowDefinition }> {
+    return invokeFireflow(this.lambda, `${this.prefix}getFlow`, { flowId });
   }
 }

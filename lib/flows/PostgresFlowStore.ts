@@ -25,8 +25,8 @@ const flowSql = {
   list: `SELECT flow_id, latest_version, name FROM fireflow_flows WHERE latest_version > 0 ORDER BY flow_id LIMIT $1`,
 } as const;
 
-/** JSON with object keys sorted, so equal content always hashes alike. */
-function canonicalJson(value: unknown): string {
+/** JSON with object keys sorted, so equal content always hashes alike (and compares alike). */
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

@@ -73,7 +73,7 @@ export interface CompiledFlow {
   timeoutMs: number | undefined;
 }
 
-const EDGE_ENDPOINT = /^([A-Za-z0-9_-]{1,128})\.([A-Za-z0-9_]{1,128})$/;
+export const EDGE_ENDPOINT = /^([A-Za-z0-9_-]{1,128})\.([A-Za-z0-9_]{1,128})$/;
 
 export const inputPortsOf = (nodeType: NodeType): Record<string, PortSpec> => ({ ...SYSTEM_INPUTS, ...nodeType.inputs });
 export const outputPortsOf = (nodeType: NodeType): Record<string, PortSpec> => ({ ...SYSTEM_OUTPUTS, ...nodeType.outputs });

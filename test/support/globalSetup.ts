@@ -8,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { startOffline } from '../../devtools/offline.js';
 import { freePort } from '../../devtools/ports.js';
 import { startLocalPostgres } from '../../devtools/postgres.js';
+import { assertWritable, exitOnLocalStackProblem } from '../../devtools/preflight.js';
 import { startWorkerProcess } from '../../devtools/processes.js';
 import { migrate } from '../../lib/migrate.js';
 
@@ -51,7 +52,10 @@ async function packageService(): Promise<string> {
  * DATABASE_URL when given), migrated, and serverless-offline running the real handlers.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const postgres = process.env.DATABASE_URL ? undefined : await startLocalPostgres({ fast: true });
+  // What would make a first run fail obscurely (a checkout it cannot write, PostgreSQL that cannot
+  // reach its programs) stops the suite with one line that says what to do.
+  await assertWritable(path.join(root, '.esbuild'), 'the suite builds the functions').catch(exitOnLocalStackProblem);
+  const postgres = process.env.DATABASE_URL ? undefined : await startLocalPostgres({ fast: true }).catch(exitOnLocalStackProblem);
   const databaseUrl = process.env.DATABASE_URL ?? postgres?.url ?? '';
   const packageDir = await packageService();
   try {

@@ -25,6 +25,16 @@ export const startExecutionSchema = (maxWaitMs: number) =>
 
 export const executionRefSchema = z.object({ executionId: executionIdSchema }, { error: 'must be a JSON object' });
 
+/** The `getExecutionEvents` function's payload: as `GET /executions/{id}/events`, with the invoke path's longer wait. */
+export const executionEventsSchema = (maxWaitMs: number) =>
+  z.object(
+    { executionId: executionIdSchema, after: z._default(integerInRange(-1, 2_147_483_647), -1), waitMs: z._default(integerInRange(0, maxWaitMs), 0) },
+    { error: 'must be a JSON object' },
+  );
+
+/** The `saveFlow` function's payload: `{flowId, definition}` (the definition is checked by the catalog). */
+export const saveFlowSchema = z.object({ flowId: flowIdSchema, definition: z.unknown() }, { error: 'must be a JSON object' });
+
 /** The largest signal payload, serialised. */
 export const MAX_SIGNAL_PAYLOAD_BYTES = 256 * 1024;
 

@@ -3,7 +3,7 @@ import { FLOW_ID_PATTERN, ID_PROBLEM } from '../ids.js';
 import type { NodeType } from './types.js';
 
 export const MAX_FOREACH_ITEMS = 10_000;
-const MAX_CONCURRENCY = 1_000;
+export const MAX_CONCURRENCY = 1_000;
 
 const integerProblem = (value: unknown, min: number, max: number): string | undefined =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? undefined : max === Number.MAX_SAFE_INTEGER ? `must be an integer of at least ${min}` : `must be an integer from ${min} to ${max}`;

@@ -3,7 +3,7 @@ import { blockedDestinationOf } from '../../http/blocked.js';
 import { MAX_HTTP_REDIRECTS } from '../../limits.js';
 import type { NodeType } from './types.js';
 
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+export const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /** How much of a failing answer's body an HttpError carries. */
 const ERROR_BODY_BYTES = 4_096;
 const STATUS_CLASS = /^[1-5]xx$/;

@@ -1,7 +1,7 @@
 import { NodeError } from '../../errors.js';
 import type { NodeType } from './types.js';
 
-const MAX_SLEEP_MS = 31 * 24 * 60 * 60 * 1000;
+export const MAX_SLEEP_MS = 31 * 24 * 60 * 60 * 1000;
 
 export const SleepNode: NodeType = {
   type: 'SleepNode',

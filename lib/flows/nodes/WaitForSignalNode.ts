@@ -2,7 +2,7 @@ import { NodeError } from '../../errors.js';
 import { SIGNAL_NAME_PATTERN } from '../ids.js';
 import type { NodeType } from './types.js';
 
-const MAX_WAIT_MS = 31 * 24 * 60 * 60 * 1000;
+export const MAX_WAIT_MS = 31 * 24 * 60 * 60 * 1000;
 
 const timeoutProblem = (ms: unknown): string | undefined =>
   typeof ms === 'number' && Number.isInteger(ms) && ms >= 1 && ms <= MAX_WAIT_MS ? undefined : `must be an integer from 1 to ${MAX_WAIT_MS}`;
