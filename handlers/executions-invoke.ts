@@ -1,12 +1,7 @@
 import { startAnswer } from '../lib/executions/control/ExecutionControl.js';
 import { INVOKE_WAIT_MAX_MS } from '../lib/executions/control/limits.js';
-<<<<<<< HEAD
-import { cancelExecutionSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema, sweepExecutionsSchema } from '../lib/executions/control/schemas.js';
+import { cancelExecutionSchema, executionEventsSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema, sweepExecutionsSchema } from '../lib/executions/control/schemas.js';
 import { lambdaExecutionJanitor, lambdaExecutions } from '../lib/lambda/executions.js';
-=======
-import { cancelExecutionSchema, executionEventsSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema } from '../lib/executions/control/schemas.js';
-import { lambdaExecutions } from '../lib/lambda/executions.js';
->>>>>>> cli
 import { invokeHandler } from '../lib/lambda/handlers.js';
 import { parseInput } from '../lib/validation.js';
 
@@ -45,7 +40,12 @@ export const sendSignal = invokeHandler(async (payload) => {
   return (await lambdaExecutions()).sendSignal(executionId, signal, request);
 });
 
-<<<<<<< HEAD
+/** getExecutionEvents: {executionId, after?, waitMs?} → {events, nextAfter, done} (as GET /executions/{id}/events) */
+export const getExecutionEvents = invokeHandler(async (payload) => {
+  const { executionId, after, waitMs } = parseInput(eventsOverInvoke, payload);
+  return (await lambdaExecutions()).events(executionId, after, waitMs);
+});
+
 /**
  * executionJanitor (scheduled, or invoked with {batchSize?, maxBatches?}): deletes root executions
  * that ended longer ago than EXECUTION_RETENTION_DAYS, with everything of theirs →
@@ -54,10 +54,4 @@ export const sendSignal = invokeHandler(async (payload) => {
 export const executionJanitor = invokeHandler(async (payload) => {
   const limits = parseInput(sweepExecutionsSchema, payload);
   return (await lambdaExecutionJanitor()).sweep(limits);
-=======
-/** getExecutionEvents: {executionId, after?, waitMs?} → {events, nextAfter, done} (as GET /executions/{id}/events) */
-export const getExecutionEvents = invokeHandler(async (payload) => {
-  const { executionId, after, waitMs } = parseInput(eventsOverInvoke, payload);
-  return (await lambdaExecutions()).events(executionId, after, waitMs);
->>>>>>> cli
 });
