@@ -14,7 +14,12 @@ interface View {
   scale: number;
 }
 
+/** User Timing names: the mark when a layout starts, the measure once the flow is in the page. */
+const LAYOUT_START = 'fireflow:layout-start';
+export const LAYOUT_AND_DRAW = 'fireflow:layout-and-draw';
+
 const MIN_SCALE = 0.1;
+const MIN_FRAME_HEIGHT = 300;
 const MAX_SCALE = 2.5;
 const clampScale = (scale: number) => Math.min(MAX_SCALE, Math.max(MIN_SCALE, scale));
 
@@ -33,8 +38,6 @@ export function FlowGraph(props: {
   states?: ReadonlyMap<string, NodeStatus>;
   selected: string | null;
   onSelect(nodeId: string | null): void;
-  /** Told once every node is in the page at its laid-out position. */
-  onDrawn?(layout: FlowLayout): void;
 }) {
   const [layout, setLayout] = useState<FlowLayout | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -46,6 +49,7 @@ export function FlowGraph(props: {
   useEffect(() => {
     let current = true;
     setLayout(null);
+    performance.mark(LAYOUT_START);
     layoutFlow(props.definition, FIREFLOW_PORT_CATALOG).then(
       (laidOut) => current && setLayout(laidOut),
       (thrown: unknown) => current && setError(thrown),
@@ -59,9 +63,12 @@ export function FlowGraph(props: {
   useLayoutEffect(() => {
     if (!layout || !drawing.current || !frame.current) return;
     drawing.current.innerHTML = renderFlowSvg(layout, props.states ? { states: props.states } : {});
+    // As tall as the flow needs, within limits: a small flow leaves no empty field, a big one pans.
+    frame.current.style.height = `${Math.round(Math.min(Math.max(MIN_FRAME_HEIGHT, layout.height + 40), innerHeight * 0.72))}px`;
     const bounds = frame.current.getBoundingClientRect();
     setView(initialView(layout, bounds.width, bounds.height));
-    props.onDrawn?.(layout);
+    // User Timing: how long laying out and drawing took (browser dev tools and `npm run bench` read it).
+    performance.measure(LAYOUT_AND_DRAW, LAYOUT_START);
   }, [layout]);
 
   useLayoutEffect(() => {

@@ -143,7 +143,7 @@ export function ExecutionView({ executionId }: { executionId: string }) {
       </dl>
       <Actions execution={execution} waitingSignals={waitingSignals} onChanged={setExecution} onRedriven={() => setFollowing((n) => n + 1)} />
       {execution.error && (
-        <div class="note note-error execution-error" role="alert">
+        <div class={`note execution-error ${execution.error.type === 'Cancelled' ? 'note-stopped' : 'note-error'}`} role="alert">
           <strong>{execution.error.type}</strong> {execution.error.message}
           {execution.error.nodeId && (
             <>
