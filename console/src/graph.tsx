@@ -26,7 +26,7 @@ const clampScale = (scale: number) => Math.min(MAX_SCALE, Math.max(MIN_SCALE, sc
 /** The first view: the whole flow when it fits at a readable size, else its start at a readable size. */
 function initialView(layout: FlowLayout, width: number, height: number): View {
   const fit = Math.min(width / layout.width, height / layout.height, 1);
-  const scale = Math.max(fit, 0.6);
+  const scale = Math.max(fit, 0.5);
   const x = layout.width * scale < width ? (width - layout.width * scale) / 2 : 0;
   const y = layout.height * scale < height ? (height - layout.height * scale) / 2 : 0;
   return { x, y, scale };

@@ -53,7 +53,7 @@ export const GRAPH_METRICS = {
   portCharWidth: 6.6,
   portGap: 28,
   sidePadding: 14,
-  stateChars: 20,
+  stateChars: 12,
 } as const;
 
 /**
@@ -97,13 +97,16 @@ export function splitEndpoint(endpoint: string): { nodeId: string; port: string 
 
 export const edgeId = (edge: { from: string; to: string }): string => `${edge.from}->${edge.to}`;
 
+/** Space around the drawing. */
+const PADDING = 24;
+
 const portKey = (side: 'in' | 'out', nodeId: string, port: string) => `${side}:${nodeId}.${port}`;
 
 function nodeSize(id: string, type: string, inputs: string[], outputs: string[]): { width: number; height: number } {
   const m = GRAPH_METRICS;
   const longest = (names: string[]) => names.reduce((max, name) => Math.max(max, name.length), 0);
-  // The second line holds the type and, in an execution, the state (at most about 20 characters).
-  const title = Math.max(id.length * m.titleCharWidth, (type.length + m.stateChars) * m.portCharWidth + m.portGap) + 2 * m.sidePadding;
+  // The second line holds the type and, in an execution, the state (`completed`, `retrying (2)`, `running 3/10`: 12 characters).
+  const title = Math.max(id.length * m.titleCharWidth, (type.length + m.stateChars) * m.portCharWidth + m.sidePadding) + 2 * m.sidePadding;
   const ports = (longest(inputs) + longest(outputs)) * m.portCharWidth + m.portGap + 2 * m.sidePadding;
   const rows = Math.max(inputs.length, outputs.length, 1);
   return { width: Math.ceil(Math.max(m.minWidth, title, ports)), height: m.headerHeight + rows * m.portRowHeight + m.paddingBottom };
@@ -159,7 +162,7 @@ export async function layoutFlow(definition: FlowDefinition, catalog: PortCatalo
       'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
       // Fewer crossing-minimisation passes for big flows: the layout of 300 nodes stays well under a second.
       'elk.layered.thoroughness': definition.nodes.length > 100 ? '1' : '3',
-      'elk.padding': '[top=24,left=24,bottom=24,right=24]',
+      'elk.padding': `[top=${PADDING},left=${PADDING},bottom=${PADDING},right=${PADDING}]`,
     },
     children: nodes.map((node) => ({
       id: node.id,
@@ -197,5 +200,9 @@ export async function layoutFlow(definition: FlowDefinition, catalog: PortCatalo
     const bends = (section?.bendPoints ?? []).map((point) => ({ x: Math.round(point.x), y: Math.round(point.y) }));
     return { id: edgeId(edge), from: edge.from, to: edge.to, points: [anchor('out', edge.from), ...bends, anchor('in', edge.to)] };
   });
-  return { width: Math.ceil(laidOut.width ?? 0), height: Math.ceil(laidOut.height ?? 0), nodes, edges };
+  // The drawing's size from what is drawn (ELK's own figure can leave out a packed component's edge).
+  const points = [...nodes.map((node) => ({ x: node.x + node.width, y: node.y + node.height })), ...edges.flatMap((edge) => edge.points)];
+  const width = Math.ceil(Math.max(0, ...points.map((point) => point.x)) + PADDING);
+  const height = Math.ceil(Math.max(0, ...points.map((point) => point.y)) + PADDING);
+  return { width, height, nodes, edges };
 }

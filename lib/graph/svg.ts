@@ -15,32 +15,21 @@ export interface SvgOptions {
 const escapeXml = (text: string): string =>
   text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 
-const STATE_LABELS: Record<string, string> = {
-  pending: 'pending',
-  running: 'running',
-  waiting: 'waiting',
-  retrying: 'retrying',
-  completed: 'completed',
-  failed: 'failed',
-  skipped: 'skipped',
-  stopped: 'stopped',
-};
-
 function edgePath(edge: GraphEdge): string {
   const [first, ...rest] = edge.points;
   if (!first) return '';
   return `M${first.x} ${first.y}${rest.map((point) => `L${point.x} ${point.y}`).join('')}`;
 }
 
-/** The words a node's state badge shows, e.g. `retrying · attempt 2` or `running · 3/10`. */
+/** The words a node's state badge shows, e.g. `retrying (2)` (its second attempt) or `running 3/10` (a ForEachNode's items ended). */
 export function stateLabel(status: NodeStatus | undefined): string {
   if (!status) return '';
-  if (status.state === 'retrying' && status.attempt) return `retrying · attempt ${status.attempt + 1}`;
+  if (status.state === 'retrying' && status.attempt) return `retrying (${status.attempt + 1})`;
   if (status.progress && (status.state === 'running' || status.state === 'completed' || status.state === 'failed')) {
     const { total, succeeded, failed } = status.progress;
-    return `${STATE_LABELS[status.state]} · ${succeeded + failed}/${total}`;
+    return `${status.state} ${succeeded + failed}/${total}`;
   }
-  return STATE_LABELS[status.state] ?? status.state;
+  return status.state;
 }
 
 /** A node's accessible name: its id, type and state. */
