@@ -10,7 +10,8 @@ import { Duration, ErrorNote, JsonView, Loading, StatusBadge, Time, useLoad } fr
 export function FlowView({ flowId, version }: { flowId: string; version: number | null }) {
   useEffect(preloadLayout, []);
   const flow = useLoad(() => api.getFlow(flowId, version ?? undefined), `${flowId}@${version ?? 'latest'}`);
-  const latest = useLoad(() => api.getFlow(flowId), `${flowId}@latest`);
+  // The newest version number, for the version picker: the flow itself unless an older one is shown.
+  const latest = useLoad(() => (version === null ? Promise.resolve(undefined) : api.getFlow(flowId)), `${flowId}@${version ?? 'latest'}:newest`);
   const [selected, setSelected] = useState<string | null>(null);
   return (
     <section aria-labelledby="flow-title">
