@@ -2,7 +2,11 @@
 // custom.esbuild.config) and so does `npm run bench -- lambda`, so the bundles measured there are
 // built exactly like the deployed ones.
 
+const { execFile } = require('node:child_process');
+const { mkdtemp, readFile, rm } = require('node:fs/promises');
+const os = require('node:os');
 const path = require('node:path');
+const { promisify } = require('node:util');
 
 /**
  * Names the chunks of a one-entry build after its entry (`handlers/x.chunks/…` beside
@@ -15,6 +19,27 @@ const chunksBesideTheirEntry = {
     const entries = build.initialOptions.entryPoints;
     if (!Array.isArray(entries) || entries.length !== 1 || typeof entries[0] !== 'string') return;
     build.initialOptions.chunkNames = `${path.basename(entries[0], path.extname(entries[0]))}.chunks/[name]-[hash]`;
+  },
+};
+
+/**
+ * Builds the web console (console/build.ts) in place of the import `fireflow:console-assets`, so
+ * the `console` function's bundle carries the app wherever it is bundled: package, offline, bench.
+ */
+const consoleAssets = {
+  name: 'fireflow-console-assets',
+  setup(build) {
+    build.onResolve({ filter: /^fireflow:console-assets$/ }, () => ({ path: 'console-assets', namespace: 'fireflow-console' }));
+    build.onLoad({ filter: /.*/, namespace: 'fireflow-console' }, async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'fireflow-console-'));
+      try {
+        const out = path.join(dir, 'assets.mjs');
+        await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(__dirname, 'console', 'build.ts'), out], { cwd: __dirname });
+        return { contents: await readFile(out, 'utf8'), loader: 'js', resolveDir: __dirname };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
   },
 };
 
@@ -36,7 +61,7 @@ const esbuildOptions = {
   // Optional dependencies loaded only on paths FireFlow never takes: pg's native binding, and
   // the DBOS SDK's OTLP and winston logging (required lazily; not installed).
   external: ['pg-native', '@opentelemetry/*', 'winston', 'winston-transport'],
-  plugins: [chunksBesideTheirEntry],
+  plugins: [chunksBesideTheirEntry, consoleAssets],
   banner: {
     // Bundled CommonJS dependencies call require() for Node built-ins.
     js: "import { createRequire as __fireflowCreateRequire } from 'node:module'; const require = __fireflowCreateRequire(import.meta.url);",

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startLocalPostgres } from '../devtools/postgres.js';
 import { migrate } from '../lib/migrate.js';
+import { benchConsole } from './console.js';
 import { benchEngine } from './engine.js';
 import { benchExecutions } from './executions.js';
 import { benchLambda } from './lambda.js';
@@ -22,6 +23,7 @@ const parts: Record<string, (databaseUrl: string) => Promise<Metric[]>> = {
   redrive: benchRedrive,
   signals: benchSignals,
   foreach: benchForEach,
+  console: benchConsole,
 };
 const notBuiltYet: string[] = [];
 

@@ -1,4 +1,4 @@
-import { flowRefSchema } from '../lib/executions/control/schemas.js';
+import { flowRefSchema, flowVersionQuerySchema } from '../lib/executions/control/schemas.js';
 import { httpHandler } from '../lib/lambda/handlers.js';
 import { lambdaExecutions } from '../lib/lambda/executions.js';
 import { parseInput } from '../lib/validation.js';
@@ -9,10 +9,11 @@ export const saveFlow = httpHandler(async ({ path, body }) => {
   return { body: await (await lambdaExecutions()).saveFlow(flowId, body) };
 });
 
-/** GET /flows/{flowId} → {flowId, version, definition} */
-export const getFlow = httpHandler(async ({ path }) => {
+/** GET /flows/{flowId} ?version → {flowId, version, definition}, the newest version unless one is named */
+export const getFlow = httpHandler(async ({ path, query }) => {
   const { flowId } = parseInput(flowRefSchema, path);
-  const flow = await (await lambdaExecutions()).getFlow(flowId);
+  const { version } = parseInput(flowVersionQuerySchema, query);
+  const flow = await (await lambdaExecutions()).getFlow(flowId, version);
   return { body: { flowId: flow.flowId, version: flow.version, definition: flow.definition } };
 });
 

@@ -75,6 +75,7 @@ stops.push(() => offline.stop());
 
 process.stdout.write(`
 FireFlow local stack is running (Ctrl-C stops all of it)
+  Web console      ${offline.httpUrl.replace('127.0.0.1', 'localhost')}/console
   HTTP API         ${offline.httpUrl}
   Lambda invoke    ${offline.lambdaEndpoint}   (@aws-sdk/client-lambda endpoint, function names fireflow-dev-<key>)
   PostgreSQL       ${maskedDatabaseUrl(databaseUrl)}

@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cycles, importGraph, sourceFiles } from '../devtools/importGraph.js';
 
@@ -10,7 +12,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['lib/errors.ts', 'lib/time.ts', 'lib/validation.ts', 'lib/config.ts', 'lib/logger.ts', 'lib/databaseSecret.ts', 'lib/db.ts', 'lib/shutdown.ts', 'lib/migrate.ts', 'lib/limits.ts'],
   ['lib/locks/', 'lib/aws/', 'lib/http/', 'lib/expressions/'],
   ['lib/flows/'],
-  ['lib/engine/'],
+  // lib/graph: flows drawn (layout, SVG, node states from events); the console and the CLI use it.
+  ['lib/engine/', 'lib/graph/'],
   ['lib/executions/'],
   ['lib/worker/', 'lib/client/', 'lib/lambda/'],
   ['lib/index.ts'],
@@ -78,5 +81,18 @@ describe('the layout of lib/, handlers/ and cli/', () => {
   it('reads the configuration only in composition roots and documented defaults', () => {
     const readers = edges().filter(({ to }) => to === 'lib/config.ts').map(({ from }) => from);
     expect(readers.filter((reader) => !READS_CONFIG.has(reader))).toEqual([]);
+  });
+});
+
+describe('the web console (console/src)', () => {
+  it('reaches the rest of the project only through the browser-safe part of lib/graph', async () => {
+    const sources = readdirSync(path.resolve(import.meta.dirname, '..', 'console', 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => /\.tsx?$/.test(file) && !file.endsWith('.d.ts'))
+      .map((file) => path.posix.join('console/src', file.split(path.sep).join('/')));
+    const consoleGraph = await importGraph(sources);
+    const outside = [...consoleGraph]
+      .flatMap(([from, imports]) => imports.map((to) => ({ from, to })))
+      .filter(({ to }) => !to.startsWith('console/src/') && !/^lib\/graph\/(layout|svg|states)\.ts$/.test(to) && to !== 'lib/flows/ports.ts');
+    expect(outside).toEqual([]);
   });
 });

@@ -11,6 +11,10 @@ describe('flow and execution routes over the HTTP API', () => {
     expect(await http('PUT', `/flows/${flowId}`, { json: { name: 'Doubling', ...doublingFlow(5) } })).toEqual({ status: 200, body: { flowId, version: 2 } });
     const read = await http('GET', `/flows/${flowId}`);
     expect(read).toMatchObject({ status: 200, body: { flowId, version: 2, definition: { name: 'Doubling' } } });
+    // An older version by its number (what an execution pinned), as the console reads it.
+    const older = await http('GET', `/flows/${flowId}?version=1`);
+    expect(older).toMatchObject({ status: 200, body: { flowId, version: 1, definition: { nodes: doublingFlow().nodes } } });
+    expect((await http('GET', `/flows/${flowId}?version=3`)).status).toBe(404);
     const list = await http('GET', '/flows');
     expect(list.body.items).toContainEqual({ flowId, version: 2, name: 'Doubling' });
   });
@@ -107,6 +111,8 @@ describe('flow and execution routes over the HTTP API', () => {
       ['an array body', 'POST', `/flows/${flowId}/executions`, { json: [1] }, 400, 'body'],
       ['an unknown flow', 'POST', `/flows/${flowId}/executions`, { json: {} }, 404],
       ['a limit of 0', 'GET', `/flows/${flowId}/executions?limit=0`, {}, 400, 'limit'],
+      ['a flow version of 0', 'GET', `/flows/${flowId}?version=0`, {}, 400, 'version'],
+      ['a flow version that is no number', 'GET', `/flows/${flowId}?version=latest`, {}, 400, 'version'],
       ['a forged cursor', 'GET', `/flows/${flowId}/executions?cursor=abc`, {}, 400, 'cursor'],
       ['an unknown execution', 'GET', '/executions/no-such-execution', {}, 404],
       ['events after -2', 'GET', '/executions/x/events?after=-2', {}, 400, 'after'],

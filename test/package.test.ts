@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,7 +24,7 @@ it('packages every function on nodejs22.x with its own bundle, in the database V
   const functions = resourcesOfType('AWS::Lambda::Function');
   for (const fn of functions) expect(fn.Properties.VpcConfig).toEqual({ SecurityGroupIds: expect.anything(), SubnetIds: expect.anything() });
   const names = functions.map((fn) => fn.Properties.FunctionName);
-  for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'startExecution', 'getExecution', 'cancelExecution', 'redriveExecution', 'sendSignal', 'getExecutionEvents', 'saveFlow', 'getFlow', 'scheduledTrigger', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'httpSaveFlow', 'httpGetFlow', 'httpListFlows', 'httpStartExecution', 'httpListExecutions', 'httpGetExecution', 'httpListEvents', 'httpCancelExecution', 'httpRedriveExecution', 'httpSendSignal', 'httpListChildren', 'health']) {
+  for (const key of ['acquireLock', 'releaseLock', 'extendLock', 'lockJanitor', 'startExecution', 'getExecution', 'cancelExecution', 'redriveExecution', 'sendSignal', 'getExecutionEvents', 'saveFlow', 'getFlow', 'executionJanitor', 'scheduledTrigger', 'httpAcquireLock', 'httpReleaseLock', 'httpExtendLock', 'httpInspectLock', 'httpSaveFlow', 'httpGetFlow', 'httpListFlows', 'httpStartExecution', 'httpListExecutions', 'httpGetExecution', 'httpListEvents', 'httpCancelExecution', 'httpRedriveExecution', 'httpSendSignal', 'httpListChildren', 'health', 'console']) {
     expect(names).toContain(`fireflow-dev-${key}`);
   }
   for (const fn of functions) expect(fn.Properties.Runtime).toBe('nodejs22.x');
@@ -79,10 +82,13 @@ it('declares every route of the HTTP API and the janitor schedule', () => {
       'POST /executions/{executionId}/signals/{signal}',
       'GET /executions/{executionId}/children',
       'GET /health',
+      'GET /console',
+      'GET /console/{path+}',
     ]),
   );
+  const open = ['GET /health', 'GET /console', 'GET /console/{path+}'];
   for (const route of resourcesOfType('AWS::ApiGatewayV2::Route')) {
-    expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe(route.Properties.RouteKey === 'GET /health' ? undefined : 'AWS_IAM');
+    expect(route.Properties.AuthorizationType, route.Properties.RouteKey).toBe(open.includes(route.Properties.RouteKey) ? undefined : 'AWS_IAM');
   }
   const schedules = resourcesOfType('AWS::Events::Rule').map((rule) => rule.Properties.ScheduleExpression);
   expect(schedules).toEqual(expect.arrayContaining(['rate(5 minutes)', 'rate(1 hour)']));
@@ -106,6 +112,30 @@ it("declares the worker's ECS resources: a Fargate task that gets 120 s to stop,
     { Effect: 'Deny', Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:*:*:function:fireflow-*' },
     { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { 'Fn::Sub': 'arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:fireflow/dev/*' } },
   ]);
+});
+
+it("puts the built web console into the console function's zip, and the function serves it from there", async () => {
+  const zip = await JSZip.loadAsync(await readFile(path.join(outDir, 'console.zip')));
+  const dir = await mkdtemp(path.join(tmpdir(), 'fireflow-console-zip-'));
+  try {
+    const bundle = path.join(dir, 'console.mjs');
+    await writeFile(bundle, await zip.file('handlers/console.mjs')!.async('nodebuffer'));
+    const { serveConsole } = await import(pathToFileURL(bundle).href);
+    const get = async (rawPath: string) => {
+      const answer = await serveConsole({ rawPath, headers: { 'accept-encoding': 'gzip, br' } });
+      return { ...answer, text: answer.statusCode === 200 ? gunzipSync(Buffer.from(answer.body, 'base64')).toString('utf8') : answer.body };
+    };
+    const index = await get('/console/flows/orders');
+    expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(index.text).toContain('<div id="app">');
+    const script = index.text.match(/src="(\/console\/assets\/main-[^"]+\.js)"/)![1]!;
+    const app = await get(script);
+    expect(app.headers['cache-control']).toContain('immutable');
+    expect(app.text).toContain('Start execution');
+    expect((await get('/console/assets/main-NOSUCHFILE.js')).statusCode).toBe(404);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 /** The service as `serverless print` resolves it under `env` (no build, no AWS account). */
@@ -135,6 +165,8 @@ it('under the JWT authorizer, gives each route the scope of its role, and lets t
     'POST /locks/{lockKey}/acquire': ['fireflow/locks'],
     'GET /locks/{lockKey}': ['fireflow/locks'],
     'GET /health': [],
+    'GET /console': [],
+    'GET /console/{path+}': [],
   });
   const statements = service.resources.Resources.WorkerTaskRole.Properties.Policies[0].PolicyDocument.Statement;
   expect(statements).toEqual([

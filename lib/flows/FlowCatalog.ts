@@ -30,10 +30,10 @@ export class FlowCatalog {
     return this.store.save(flowId, compiled.definition);
   }
 
-  /** The newest version. */
-  async get(flowId: string): Promise<StoredFlow> {
-    const flow = await this.store.get(flowId);
-    if (!flow) throw new NotFoundError(`flow ${flowId} does not exist`);
+  /** The newest version, or the one named. */
+  async get(flowId: string, version?: number): Promise<StoredFlow> {
+    const flow = await this.store.get(flowId, version);
+    if (!flow) throw new NotFoundError(version === undefined ? `flow ${flowId} does not exist` : `flow ${flowId} version ${version} does not exist`);
     return flow;
   }
 

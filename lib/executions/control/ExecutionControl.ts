@@ -71,8 +71,9 @@ export class ExecutionControl {
     return this.flows.save(flowId, definition);
   }
 
-  getFlow(flowId: string): Promise<StoredFlow> {
-    return this.flows.get(flowId);
+  /** The newest version, or the one named. */
+  getFlow(flowId: string, version?: number): Promise<StoredFlow> {
+    return this.flows.get(flowId, version);
   }
 
   listFlows(): Promise<FlowSummary[]> {

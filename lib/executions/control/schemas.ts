@@ -89,6 +89,16 @@ const pageFields = {
 
 export const listQuerySchema = z.object(pageFields);
 
+/** `GET /flows/{flowId}?version=`: one stored version (the console draws an execution's pinned one); the newest without it. */
+export const flowVersionQuerySchema = z.object({
+  version: z.optional(
+    z.pipe(
+      z.pipe(z.string().check(z.regex(/^\d{1,10}$/, { error: 'must be a positive integer' })), z.transform(Number)),
+      z.number().check(z.minimum(1, { error: 'must be at least 1' }), z.maximum(2_147_483_647, { error: 'must be at most 2147483647' })),
+    ),
+  ),
+});
+
 /** `GET /executions/{id}/children`: a page, of one node's children when `nodeId` is given. */
 export const childrenQuerySchema = z.object({
   ...pageFields,
