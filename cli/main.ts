@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { config } from '../lib/config.js';
@@ -188,6 +188,35 @@ async function pull(context: Context, flowId: string, options: { output?: string
   else context.output.write(text);
 }
 
+/**
+ * A flow drawn as a standalone SVG, laid out as the console lays it out: from a flow file (read and
+ * checked offline) when the argument names one, else the saved flow of that id.
+ */
+async function graph(context: Context, flowOrFile: string, options: { output?: string }): Promise<ExitCode | void> {
+  let definition: FlowDefinition;
+  if (flowOrFile.endsWith('.json') || (await stat(flowOrFile).catch(() => undefined))?.isFile()) {
+    const { checkFlowFile, problemLine } = await flowFiles();
+    const checked = await checkFlowFile(flowOrFile);
+    if (!checked.definition) {
+      for (const problem of checked.problems) process.stderr.write(`${problemLine(checked.file, problem)}\n`);
+      return EXIT.usage;
+    }
+    definition = checked.definition;
+  } else {
+    definition = (await (await context.api()).getFlow(flowOrFile)).definition;
+  }
+  const { layoutFlow } = await import('../lib/graph/layout.js');
+  const { portCatalog } = await import('../lib/graph/ports.js');
+  const { renderFlowSvg } = await import('../lib/graph/svg.js');
+  const svg = renderFlowSvg(await layoutFlow(definition, portCatalog()), { standalone: true });
+  if (!options.output) return context.output.write(svg);
+  await writeFile(options.output, svg).catch((error: Error) => {
+    throw new CliError(`${options.output}: cannot write (${error.message})`, EXIT.usage);
+  });
+  if (context.json) context.output.document({ file: options.output, nodes: definition.nodes.length, edges: definition.edges?.length ?? 0 });
+  else context.output.line(`${flowOrFile}: ${definition.nodes.length} nodes drawn to ${options.output}`);
+}
+
 async function listFlows(context: Context): Promise<void> {
   const answer = await (await context.api()).listFlows();
   if (context.json) return context.output.document(answer);
@@ -373,6 +402,12 @@ Exit codes: 0 done; 1 the execution that run or redrive followed failed or was s
     .option('--follow', 'show live progress (node states, done/total, elapsed) until it ends, then the output; exit 1 if it failed')
     .action(action(run));
 
+  root
+    .command('graph')
+    .description('draw a flow as SVG, laid out as the web console lays it out')
+    .argument('<flowOrFile>', 'a saved flow id, or a flow file (*.flow.json)')
+    .option('-o, --output <file>', 'write the SVG to this file instead of printing it')
+    .action(action(graph));
   const executions = root.command('executions').description('executions: list, read, events, cancel, redrive, signal');
   executions
     .command('ls')

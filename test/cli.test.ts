@@ -238,6 +238,23 @@ describe('fireflow over HTTP only', () => {
   });
 });
 
+describe('fireflow graph', () => {
+  it('draws a flow file and a saved flow as SVG with every node and edge, laid out as the console does', async () => {
+    const file = path.join(folder, 'orders-sync.svg');
+    const [fromFile, saved] = await fireflowInTurn([['graph', path.join(examples, 'orders-sync.flow.json'), '-o', file], ['graph', 'orders-sync']]);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromFile.lines).toEqual([`${path.join(examples, 'orders-sync.flow.json')}: 5 nodes drawn to ${file}`]);
+    const drawn = await readFile(file, 'utf8');
+    const example = JSON.parse(await readFile(path.join(examples, 'orders-sync.flow.json'), 'utf8')) as { nodes: Array<{ id: string }>; edges: Array<{ from: string; to: string }> };
+    expect(drawn.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    for (const node of example.nodes) expect(drawn).toContain(`data-node-id="${node.id}"`);
+    // `>` is escaped in the attribute: a DOM reads data-edge as from->to.
+    for (const edge of example.edges) expect(drawn).toContain(`data-edge="${edge.from}-&gt;${edge.to}"`);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stdout).toBe(drawn);
+  });
+});
+
 describe('the examples run', () => {
   it('the fan-out: resize-images runs resize-image once per image', async () => {
     const images = [{ key: 'a.png', width: 1024 }, { key: 'b.jpg', width: 200 }, { key: 'c.gif', width: 640 }];
