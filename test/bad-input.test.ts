@@ -23,7 +23,7 @@ const anyText = fc.string({ maxLength: 40 });
 const anyQueryValue = fc.oneof(
   anyText,
   fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(String),
-  fc.constantFrom('9223372036854775808', '1e309', '-1e309', '0x10', '1.5', '-0', 'NaN', 'Infinity', '\u0000', '\uD800'),
+  fc.constantFrom('9223372036854775808', '1e309', '-1e309', '0x10', '1.5', '-0', 'NaN', 'Infinity', '\u0000'),
 );
 
 async function countExecutions(flowId: string): Promise<number> {
