@@ -131,6 +131,18 @@ const executionSql = {
   markEnded: `SELECT ${COLUMNS} FROM fireflow_execution_end($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb)`,
   /** Stops $1 with error $2 if it has not ended (writing `flow:cancelled` if it never started). */
   cancel: `SELECT ${COLUMNS} FROM fireflow_execution_cancel($1, $2::jsonb)`,
+  /**
+   * Names the cause of a stop that a run wrote first, in its own words (its workflow was
+   * cancelled: "cancelled"), after the caller's cancel that caused it: the record's error and
+   * the run's flow:cancelled event get the caller's reason $2.
+   */
+  nameStop: `
+    WITH event AS (
+      UPDATE fireflow_execution_events SET data = jsonb_build_object('reason', $2::text)
+       WHERE execution_id = $1 AND type = 'flow:cancelled' AND data ->> 'reason' = 'cancelled')
+    UPDATE fireflow_executions SET error = jsonb_build_object('type', 'Cancelled', 'message', $2::text)
+     WHERE execution_id = $1 AND status = 'stopped' AND error ->> 'message' = 'cancelled'
+    RETURNING ${COLUMNS}`,
   /** Writes `flow:cancelled` for $1 if it was stopped over $2 ms ago and its history has no end. */
   closeStopped: `SELECT fireflow_execution_close_stopped($1, $2) AS closed`,
   historyClosed: `SELECT history_closed FROM fireflow_executions WHERE execution_id = $1`,
@@ -173,6 +185,9 @@ const executionSql = {
 
 /** A stopped execution's error: cancellation is not a failure, but its reason is recorded. */
 const CANCELLED = 'Cancelled';
+/** What a run says when it stops because its workflow was cancelled (it cannot know why). */
+const RUN_STOP_REASON = 'cancelled';
+
 const cancelledError = (reason: string): string => JSON.stringify({ type: CANCELLED, message: reason });
 
 /** jsonb parameters go over as JSON text: pg would send a JS array as a PostgreSQL array. */
@@ -307,7 +322,11 @@ export class PostgresExecutionStore implements IExecutionStore {
 
   async cancel(executionId: string, reason: string): Promise<ExecutionRecord> {
     const result = await this.pool.query<ExecutionRow>(executionSql.cancel, [executionId, cancelledError(reason)]);
-    return this.updatedOrCurrent(executionId, result.rows[0]);
+    const updated = result.rows[0];
+    if (updated || reason === RUN_STOP_REASON) return this.updatedOrCurrent(executionId, updated);
+    // The run may have noticed the cancelled workflow and ended first, in its own words.
+    const named = await this.pool.query<ExecutionRow>(executionSql.nameStop, [executionId, reason]);
+    return this.updatedOrCurrent(executionId, named.rows[0]);
   }
 
   async redrive(executionId: string, expectedRedriveCount: number): Promise<ExecutionRecord | undefined> {
