@@ -21,6 +21,11 @@ export interface Target {
   enqueue(): Promise<string>;
 }
 
+/** A FireFlow flow as a target: remembers the executions it started, to check how they ended. */
+interface FireflowTarget extends Target {
+  started: string[];
+}
+
 async function waitFor(client: DBOSClient, workflowId: string): Promise<void> {
   await client.retrieveWorkflow(workflowId).getResult({ pollingIntervalMs: POLL_MS } as never);
 }
@@ -54,6 +59,12 @@ export async function throughput(pool: Pool, queueName: string, target: Target, 
   return ids.length / ((performance.now() - started) / 1000);
 }
 
+/**
+ * How often the benchmark looks whether a run is over: a run takes 10–40 s, and looking costs the
+ * database a lookup per execution, which would weigh more on the slower of two runs if done often.
+ */
+const DONE_POLL_MS = 200;
+
 async function untilAllSucceeded(pool: Pool, queueName: string, ids: string[]): Promise<void> {
   for (;;) {
     const { rows } = await pool.query<{ n: number }>(
@@ -61,8 +72,22 @@ async function untilAllSucceeded(pool: Pool, queueName: string, ids: string[]): 
       [queueName, ids],
     );
     if ((rows[0]?.n ?? 0) >= ids.length) return;
-    await sleep(50);
+    await sleep(DONE_POLL_MS);
   }
+}
+
+/**
+ * Fails the benchmark unless every execution started through `target` completed: a flow that
+ * failed early ends its DBOS workflow successfully too, and would pass for a fast one.
+ */
+async function expectCompleted(pool: Pool, target: FireflowTarget): Promise<void> {
+  const ids = target.started.splice(0);
+  const { rows } = await pool.query<{ status: string; n: number }>(
+    'SELECT status, count(*)::int AS n FROM fireflow_executions WHERE execution_id = ANY($1) GROUP BY status',
+    [ids],
+  );
+  const completed = rows.find((row) => row.status === 'completed')?.n ?? 0;
+  if (completed !== ids.length) throw new Error(`bench: ${ids.length - completed} of ${ids.length} executions did not complete (${JSON.stringify(rows)})`);
 }
 
 /**
@@ -158,12 +183,22 @@ export async function benchExecutions(databaseUrl: string): Promise<Metric[]> {
       ],
     });
     await control.saveFlow('bench-ten', TEN_NODE_FLOW);
-    const fireflow = (flowId: string, input: unknown = 1): Target => ({
-      async enqueue() {
-        const { execution } = await control.start({ flowId, input, waitMs: 0 });
-        return execution.executionId;
-      },
-    });
+    const fireflow = (flowId: string, input: unknown = 1): FireflowTarget => {
+      const started: string[] = [];
+      return {
+        started,
+        async enqueue() {
+          const { execution } = await control.start({ flowId, input, waitMs: 0 });
+          started.push(execution.executionId);
+          return execution.executionId;
+        },
+      };
+    };
+    const completed = async <T>(target: FireflowTarget, measure: (target: FireflowTarget) => Promise<T>): Promise<T> => {
+      const value = await measure(target);
+      await expectCompleted(pool, target);
+      return value;
+    };
     const bare = (workflowName: string, input: unknown = 1): Target => ({
       async enqueue() {
         const handle = await client.enqueue({ queueName: BARE_QUEUE, workflowName, appVersion: 'fireflow-1' } as never, input);
@@ -176,16 +211,16 @@ export async function benchExecutions(databaseUrl: string): Promise<Metric[]> {
     const calls = { base: server.base };
 
     const bareLatency = await withWorker(bareWorker(), () => latencies(client, bare('bareOneStep')));
-    const ourLatency = await withWorker(fireflowWorker(), () => latencies(client, fireflow('bench-one')));
+    const ourLatency = await withWorker(fireflowWorker(), () => completed(fireflow('bench-one'), (target) => latencies(client, target)));
     const bareRate = await throughput(pool, BARE_QUEUE, bare('bareThreeStep'), bareWorker);
-    const ourRate = await throughput(pool, EXECUTION_QUEUE_NAME, fireflow('bench-three'), fireflowWorker);
+    const ourRate = await completed(fireflow('bench-three'), (target) => throughput(pool, EXECUTION_QUEUE_NAME, target, fireflowWorker));
     const bareWorkRate = await throughput(pool, BARE_QUEUE, bare('bareTwoCalls', calls), bareWorker);
-    const ourWorkRate = await throughput(pool, EXECUTION_QUEUE_NAME, fireflow('bench-ten', calls), fireflowWorker);
+    const ourWorkRate = await completed(fireflow('bench-ten', calls), (target) => throughput(pool, EXECUTION_QUEUE_NAME, target, fireflowWorker));
     const statements = {
       bareThree: await statementsPerExecution(databaseUrl, pool, BARE_QUEUE, bare('bareThreeStep'), bareWorker),
-      ourThree: await statementsPerExecution(databaseUrl, pool, EXECUTION_QUEUE_NAME, fireflow('bench-three'), fireflowWorker),
+      ourThree: await completed(fireflow('bench-three'), (target) => statementsPerExecution(databaseUrl, pool, EXECUTION_QUEUE_NAME, target, fireflowWorker)),
       bareTen: await statementsPerExecution(databaseUrl, pool, BARE_QUEUE, bare('bareTwoCalls', calls), bareWorker),
-      ourTen: await statementsPerExecution(databaseUrl, pool, EXECUTION_QUEUE_NAME, fireflow('bench-ten', calls), fireflowWorker),
+      ourTen: await completed(fireflow('bench-ten', calls), (target) => statementsPerExecution(databaseUrl, pool, EXECUTION_QUEUE_NAME, target, fireflowWorker)),
     };
     const reported = (name: string, unit: string, value: number, baseline: number): Metric => ({ name, unit, value, baseline, ratio: value / baseline, target: 'reported', met: true });
 

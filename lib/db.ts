@@ -114,3 +114,19 @@ export async function databaseAnswers(pool: Queryable, timeoutMs = 2_000): Promi
     clearTimeout(timer);
   }
 }
+
+/**
+ * `\u0000` and an unpaired surrogate's `\udXXX` as JSON.stringify writes them (it writes a paired
+ * one as it is), not preceded by an escaped backslash: text jsonb cannot hold.
+ */
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi;
+
+/**
+ * `value` as JSON text that a jsonb column accepts: the NUL character and unpaired surrogates,
+ * which PostgreSQL cannot store, become U+FFFD. Values computed at run time (an HTTP answer, a
+ * function's result, an error message quoting either) may hold them; a request never does, as
+ * requests holding them are refused.
+ */
+export function storableJson(value: unknown): string {
+  return JSON.stringify(value).replace(UNSTORABLE_ESCAPE, '$1\\ufffd');
+}

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { hasLinearCost, isSmallInput } from '../lib/expressions/cost.js';
 import { ExpressionPool } from '../lib/expressions/ExpressionPool.js';
 import { NodeError } from '../lib/errors.js';
 
@@ -51,5 +52,68 @@ describe('ExpressionPool', () => {
     expect(await failureOf(evaluating.evaluate('($f := function($x){ 1 + $f($x) }; $f(1))', null, limits))).toMatchObject({ type: 'ExpressionError', details: { reason: 'depth' } });
     expect(await failureOf(evaluating.evaluate('$undefinedFunction(', null, limits))).toMatchObject({ type: 'ExpressionError', message: expect.stringMatching(/^JSONata failed: .*at character/) });
     expect(await evaluating.evaluate('nothing.here', { other: 1 }, limits)).toBeNull();
+  });
+
+  it('answers a cheap expression at once, even while every thread is stuck', async () => {
+    const evaluating = pool({ threads: 1 });
+    const settled: string[] = [];
+    const stuck = failureOf(evaluating.evaluate('$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)', null, limits)).then((failure) => {
+      settled.push('stuck');
+      return failure;
+    });
+    const cheap = evaluating.evaluate('{"url": base & "/a", "ok": answer.ok = true}', { base: 'http://x', answer: { ok: true } }, limits).then((result) => {
+      settled.push('cheap');
+      return result;
+    });
+    expect(await cheap).toEqual({ url: 'http://x/a', ok: true });
+    expect(await stuck).toMatchObject({ type: 'ExpressionError', details: { reason: 'timeout' } });
+    expect(settled).toEqual(['cheap', 'stuck']);
+  });
+
+  it('holds a cheap expression to the same limits as a thread does', async () => {
+    const evaluating = pool();
+    const text = 'x'.repeat(4_000);
+    expect(await failureOf(evaluating.evaluate('$string($) & $string($) & $string($)', text, limits))).toMatchObject({ type: 'ExpressionError', details: { reason: 'memory' } });
+    expect(await failureOf(evaluating.evaluate('[$, $, $]', text, limits))).toMatchObject({ type: 'LimitExceeded', details: { setting: 'MAX_NODE_OUTPUT_BYTES', actual: 12_010 } });
+    expect(await failureOf(evaluating.evaluate('$number("nope") + 1', null, limits))).toMatchObject({ type: 'ExpressionError', message: expect.stringMatching(/^JSONata failed: /) });
+  });
+});
+
+describe('hasLinearCost', () => {
+  it.each([
+    'base & "/a"',
+    'ok = true',
+    '{"n": $}',
+    '{"result": $, "items": [a, b, c]}',
+    'order.lines.{"sku": sku, "total": price * quantity}',
+    'a.b.c > 3 ? "big" : "small"',
+    '$uppercase(customer.name) & " (" & $string($count(orders)) & ")"',
+    '**.id',
+  ])('%s: evaluated where it is asked for', (expression) => {
+    expect(hasLinearCost(expression)).toBe(true);
+  });
+
+  it.each([
+    ['a range', '[1..1000000]'],
+    ['a filter', 'items[price > 10]'],
+    ['$$ inside a path', 'items.$$.items'],
+    ['a function of its own', '(function($x){ $x })(1)'],
+    ['a binding', '($a := 1; $a)'],
+    ['a regular expression', '$contains(name, /a+/)'],
+    ['a built-in that allocates what it is asked', '$pad("", 100)'],
+    ['a built-in that can square its input', '$join(items, sep)'],
+    ['steps after a constructed value', '{"a": $, "b": $}.{"a": $, "b": $}'],
+    ['sorting', 'items^(price)'],
+    ['a higher-order function', '$map(items, $string)'],
+    ['an expression too large to look at', Array.from({ length: 40 }, (_, n) => `a${n}`).join(' + ')],
+    ['a syntax error', '$nope('],
+  ])('%s goes to a thread', (_what, expression) => {
+    expect(hasLinearCost(expression)).toBe(false);
+  });
+
+  it('looks at an input only as far as it needs to', () => {
+    expect(isSmallInput({ base: 'http://localhost', items: [1, 2, 3] })).toBe(true);
+    expect(isSmallInput('x'.repeat(30_000))).toBe(false);
+    expect(isSmallInput(Array.from({ length: 1_000_000 }, (_, n) => n))).toBe(false);
   });
 });

@@ -10,8 +10,12 @@ let server: http.Server;
 let baseUrl: string;
 
 beforeAll(async () => {
-  // Answers /big with 5 MiB, streamed.
-  server = http.createServer((_request, response) => {
+  // Answers /unstorable with JSON text PostgreSQL cannot store, anything else with 5 MiB, streamed.
+  server = http.createServer((request, response) => {
+    if (request.url === '/unstorable') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"a":"x\\u0000y","b":"\\udc00z","c":"\\\\u0000 stays"}');
+      return;
+    }
     response.writeHead(200, { 'content-type': 'text/plain' });
     const chunk = Buffer.alloc(64 * 1024, 'x');
     for (let i = 0; i < 80; i += 1) response.write(chunk);
@@ -129,5 +133,27 @@ describe('bytes PostgreSQL cannot store', () => {
     expect(invoked.payload).toMatchObject({ errorType: 'ValidationError', errorMessage: expect.stringMatching(/^input\[1\]: /) });
     expect(await executionsOf(flowId)).toBe(0);
     expect((await api('GET', `/flows/${flowId}`)).body.version).toBe(1);
+  });
+
+  it('records text a node computed that PostgreSQL cannot store with U+FFFD in its place; the flow goes on with the real value', async () => {
+    const flowId = uniqueFlowId('unstorable');
+    const saved = await api('PUT', `/flows/${flowId}`, {
+      json: {
+        nodes: [
+          { id: 'call', type: 'HttpRequestNode', inputs: { url: `${baseUrl}/unstorable` } },
+          { id: 'measure', type: 'TransformNode', inputs: { expression: '{"a": $length(a), "b": $length(b), "body": $}' } },
+          { id: 'out', type: 'FlowOutputNode' },
+        ],
+        edges: [
+          { from: 'call.body', to: 'measure.input' },
+          { from: 'measure.result', to: 'out.value' },
+        ],
+      },
+    });
+    expect(saved.status).toBe(200);
+    const ended = (await api('POST', `/flows/${flowId}/executions?waitMs=20000`, { json: {} })).body;
+    expect(ended).toMatchObject({ status: 'completed', output: { a: 3, b: 2, body: { a: 'x\uFFFDy', b: '\uFFFDz', c: '\\u0000 stays' } } });
+    const { events } = (await api('GET', `/executions/${ended.executionId}/events`)).body;
+    expect(events.find((event: { type: string; nodeId?: string }) => event.type === 'node:completed' && event.nodeId === 'call').data.outputs.body).toEqual({ a: 'x\uFFFDy', b: '\uFFFDz', c: '\\u0000 stays' });
   });
 });

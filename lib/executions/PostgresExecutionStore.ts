@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool, Queryable } from '../db.js';
+import { storableJson, type Pool, type Queryable } from '../db.js';
 import { ConflictError, NotFoundError, ValidationError, type ErrorRecord } from '../errors.js';
 import type {
   ExecutionEnd,
@@ -10,6 +10,7 @@ import type {
   ExecutionStatus,
   IExecutionStore,
   ChildParent,
+  EventBatch,
   NewChild,
   NewExecution,
   RedriveStart,
@@ -151,7 +152,8 @@ const executionSql = {
   /** The settled nodes of $1's earlier runs, and the index its events go on from. */
   redriveStart: `SELECT node_id, type, data, next_index FROM fireflow_execution_redrive_start($1)`,
   /** Writes events $2 (a JSON array) of $1; indexes already written stay as they are. */
-  appendEvents: `SELECT fireflow_execution_append_events($1, $2, $3::jsonb)`,
+  /** Writes the events of several runs ($1: a JSON array of {execution_id, run, events}). */
+  appendEvents: `SELECT fireflow_execution_append_events($1::jsonb)`,
   listEvents: `
     SELECT index, type, node_id, data, timestamp FROM fireflow_execution_events
      WHERE execution_id = $1 AND index > $2 ORDER BY index LIMIT $3`,
@@ -188,13 +190,13 @@ const CANCELLED = 'Cancelled';
 /** What a run says when it stops because its workflow was cancelled (it cannot know why). */
 const RUN_STOP_REASON = 'cancelled';
 
-const cancelledError = (reason: string): string => JSON.stringify({ type: CANCELLED, message: reason });
+const cancelledError = (reason: string): string => storableJson({ type: CANCELLED, message: reason });
 
 /** jsonb parameters go over as JSON text: pg would send a JS array as a PostgreSQL array. */
-const jsonParam = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+const jsonParam = (value: unknown): string | null => (value === undefined ? null : storableJson(value));
 
 function eventsParam(events: ExecutionEvent[]): string {
-  return JSON.stringify(
+  return storableJson(
     events.map((event) => ({ index: event.index, type: event.type, node_id: event.nodeId ?? null, data: event.data ?? null, timestamp: event.timestamp })),
   );
 }
@@ -276,7 +278,7 @@ export class PostgresExecutionStore implements IExecutionStore {
 
   async createChildren(parent: ChildParent, flowId: string, children: NewChild[], maxDescendants: number): Promise<ExecutionRecord[]> {
     const requested = children.map((child, ord) => ({ ord, execution_id: randomUUID(), idempotency_key: child.idempotencyKey, input: child.input ?? null, item_index: child.itemIndex ?? null }));
-    const params = [JSON.stringify(requested), flowId, parent.executionId, parent.rootExecutionId, parent.depth, parent.nodeId, maxDescendants];
+    const params = [storableJson(requested), flowId, parent.executionId, parent.rootExecutionId, parent.depth, parent.nodeId, maxDescendants];
     let result = await this.pool.query<ExecutionRow>(executionSql.createChildren, params);
     // A child another run of the parent inserted meanwhile is in neither half of the answer (the
     // statement's snapshot predates it): asking again finds it.
@@ -358,9 +360,11 @@ export class PostgresExecutionStore implements IExecutionStore {
     return result.rows[0]?.history_closed === true;
   }
 
-  async appendEvents({ executionId, redriveCount }: ExecutionRun, events: ExecutionEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await this.pool.query(executionSql.appendEvents, [executionId, redriveCount, eventsParam(events)]);
+  async appendEvents(batches: EventBatch[]): Promise<void> {
+    const written = batches.filter((batch) => batch.events.length > 0);
+    if (written.length === 0) return;
+    const param = `[${written.map(({ run, events }) => `{"execution_id":${JSON.stringify(run.executionId)},"run":${run.redriveCount},"events":${eventsParam(events)}}`).join(',')}]`;
+    await this.pool.query(executionSql.appendEvents, [param]);
   }
 
   async listEvents(executionId: string, after: number, limit: number): Promise<ExecutionEvent[]> {

@@ -47,6 +47,12 @@ export interface ExecutionEvent {
 /** One run of an execution: its first (redriveCount 0), or its latest redrive. */
 export type ExecutionRun = Pick<ExecutionRecord, 'executionId' | 'redriveCount'>;
 
+/** Events of one run of an execution, to be written together with others. */
+export interface EventBatch {
+  run: ExecutionRun;
+  events: ExecutionEvent[];
+}
+
 export interface NewExecution {
   executionId: string;
   flowId: string;
@@ -143,7 +149,11 @@ export interface IExecutionStore {
   closeStopped(executionId: string, afterMs: number): Promise<boolean>;
   /** Whether the current run's history holds its terminal event (`flow:completed`, `flow:failed` or `flow:cancelled`). */
   historyClosed(executionId: string): Promise<boolean>;
-  /** Writes events of `run` at their given indexes; an index already written is kept as it is (replays). */
-  appendEvents(run: ExecutionRun, events: ExecutionEvent[]): Promise<void>;
+  /**
+   * Writes the events of each run at their given indexes, all in one statement; an index already
+   * written is kept as it is (replays), and a run that is no longer its execution's current one,
+   * or whose history is closed, gets nothing written.
+   */
+  appendEvents(batches: EventBatch[]): Promise<void>;
   listEvents(executionId: string, after: number, limit: number): Promise<ExecutionEvent[]>;
 }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { NodeError } from '../errors.js';
-import type { EvaluationAnswer, EvaluationRequest, ThreadData } from './expressionThread.js';
+import { hasLinearCost, isSmallInput } from './cost.js';
+import { evaluateRequest, type EvaluationAnswer, type EvaluationRequest, type ThreadData } from './expressionThread.js';
 
 /** The bounds of one evaluation. */
 export interface ExpressionLimits {
@@ -21,6 +22,8 @@ export interface ExpressionPoolOptions {
 const DEADLINE_GRACE_MS = 100;
 /** Most evaluations sent to a thread in one message: a message's round trip costs far more than a small evaluation. */
 const MAX_BATCH = 32;
+/** Most expressions whose cost class is remembered. */
+const COST_CACHE_LIMIT = 500;
 
 /** The thread's file: beside this one in the sources (TypeScript, loaded as it is) or in a bundle's folder. */
 const THREAD_FILE = ['expressionThread.mjs', 'expressionThread.ts']
@@ -49,11 +52,16 @@ interface Lane {
  * expression that backtracks without end) or exhausts the heap is stopped by ending its thread,
  * which is replaced: the evaluation that was running fails, the rest of its batch goes to another
  * thread. The worker's own event loop is never blocked, and other executions go on.
+ *
+ * An expression whose cost is linear in its size and its input's (./cost.ts), on a small input,
+ * is evaluated right here instead, the same way: a message to a thread and back costs far more
+ * than such an evaluation, and it cannot run long or allocate much.
  */
 export class ExpressionPool {
   private readonly lanes: Lane[] = [];
   private readonly queue: Job[] = [];
   private nextId = 0;
+  private readonly linearCost = new Map<string, boolean>();
   private readonly threads: number;
   private readonly maxMemoryMb: number;
 
@@ -69,10 +77,24 @@ export class ExpressionPool {
 
   /** The result of `expression` on `input`, as plain JSON data (null for no match). */
   evaluate(expression: string, input: unknown, limits: ExpressionLimits): Promise<unknown> {
+    const request = { expression, input, timeoutMs: limits.timeoutMs, maxDepth: limits.maxDepth, maxOutputBytes: limits.maxOutputBytes };
+    if (this.hasLinearCost(expression) && isSmallInput(input)) {
+      return evaluateRequest({ ...request, id: 0 }).then((answer) => new Promise((resolve, reject) => this.answer({ request, resolve, reject }, answer)));
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ request: { expression, input, timeoutMs: limits.timeoutMs, maxDepth: limits.maxDepth, maxOutputBytes: limits.maxOutputBytes }, resolve, reject });
+      this.queue.push({ request, resolve, reject });
       this.dispatch();
     });
+  }
+
+  private hasLinearCost(expression: string): boolean {
+    let linear = this.linearCost.get(expression);
+    if (linear === undefined) {
+      linear = hasLinearCost(expression);
+      if (this.linearCost.size >= COST_CACHE_LIMIT) this.linearCost.clear();
+      this.linearCost.set(expression, linear);
+    }
+    return linear;
   }
 
   /** Ends every thread; evaluations still queued or running fail. */

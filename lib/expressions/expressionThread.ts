@@ -1,7 +1,8 @@
-// The thread that evaluates JSONata for ExpressionPool. It imports nothing of FireFlow's, so that
-// Node loads it as it is (type stripping) from the sources and as one file from a bundle.
+// The thread that evaluates JSONata for ExpressionPool, and the evaluation itself. It imports
+// nothing of FireFlow's, so that Node loads it as it is (type stripping) from the sources and as
+// one file from a bundle; imported elsewhere, it only exports.
 import { getHeapStatistics } from 'node:v8';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import jsonata from 'jsonata';
 
 export interface EvaluationRequest {
@@ -24,8 +25,6 @@ export interface ThreadData {
   progress: SharedArrayBuffer;
 }
 
-const progress = new Float64Array((workerData as ThreadData).progress);
-
 /**
  * Node ends a thread that reaches its heap limit only when it gets the chance: an allocation in
  * a tight loop can abort the whole process instead. So evaluations stop well before the limit:
@@ -36,43 +35,60 @@ const HEAP_SHARE = 0.5;
 const HEAP_CHECK_EVERY = 256;
 const heapLimit = getHeapStatistics().heap_size_limit;
 let steps = 0;
+/** Only a pool's thread looks at its heap: it is that thread's own, sized for evaluations alone. */
+let watchesHeap = false;
 const tooLarge = (message: string) => ({ code: 'memory', message });
 
-function checkStep(_expr: unknown, _input: unknown, _environment: unknown, result?: unknown): void {
-  if (typeof result === 'string' && result.length > current.maxOutputBytes) throw tooLarge(`a text of ${result.length} characters is longer than MAX_NODE_OUTPUT_BYTES allows`);
-  steps += 1;
-  if (steps % HEAP_CHECK_EVERY === 0 && getHeapStatistics().used_heap_size > heapLimit * HEAP_SHARE) {
-    throw tooLarge(`the evaluation filled more than half of the thread's heap (EXPRESSION_MAX_MEMORY_MB)`);
-  }
+/** Checks each step's result against the output limit, and the heap now and then. */
+function stepCheck(maxOutputBytes: number) {
+  return (_expr: unknown, _input: unknown, _environment: unknown, result?: unknown): void => {
+    if (typeof result === 'string' && result.length > maxOutputBytes) throw tooLarge(`a text of ${result.length} characters is longer than MAX_NODE_OUTPUT_BYTES allows`);
+    steps += 1;
+    if (watchesHeap && steps % HEAP_CHECK_EVERY === 0 && getHeapStatistics().used_heap_size > heapLimit * HEAP_SHARE) {
+      throw tooLarge(`the evaluation filled more than half of the thread's heap (EXPRESSION_MAX_MEMORY_MB)`);
+    }
+  };
 }
 
-let current: EvaluationRequest = { id: 0, expression: '', input: null, timeoutMs: 0, maxDepth: 0, maxOutputBytes: 0 };
-const builtInPad = (await jsonata('$pad').evaluate(null)) as { implementation: (...args: unknown[]) => unknown };
-function pad(text: unknown, width: unknown, char: unknown): unknown {
-  if (typeof width === 'number' && Math.abs(width) > current.maxOutputBytes) throw tooLarge(`$pad to ${width} characters is longer than MAX_NODE_OUTPUT_BYTES allows`);
-  return builtInPad.implementation(text, width, char);
+type Implementation = (...args: unknown[]) => unknown;
+let builtInPad: Promise<Implementation> | undefined;
+
+/** `$pad` that refuses, before it allocates, a width past the output limit. */
+async function boundedPad(maxOutputBytes: number): Promise<Implementation> {
+  builtInPad ??= (jsonata('$pad').evaluate(null) as Promise<{ implementation: Implementation }>).then((pad) => pad.implementation);
+  const pad = await builtInPad;
+  return (text, width, char) => {
+    if (typeof width === 'number' && Math.abs(width) > maxOutputBytes) throw tooLarge(`$pad to ${width} characters is longer than MAX_NODE_OUTPUT_BYTES allows`);
+    return pad(text, width, char);
+  };
 }
+
 const compiled = new Map<string, jsonata.Expression>();
 const COMPILED_LIMIT = 500;
 
-function compile(request: EvaluationRequest): jsonata.Expression {
-  const key = `${request.timeoutMs}:${request.maxDepth}:${request.expression}`;
+async function compile(request: EvaluationRequest): Promise<jsonata.Expression> {
+  const key = `${request.timeoutMs}:${request.maxDepth}:${request.maxOutputBytes}:${request.expression}`;
   let found = compiled.get(key);
   if (!found) {
     found = jsonata(request.expression, { timeout: request.timeoutMs, stack: request.maxDepth } as jsonata.JsonataOptions);
-    found.assign(Symbol.for('jsonata.__evaluate_entry') as unknown as string, checkStep);
-    found.assign(Symbol.for('jsonata.__evaluate_exit') as unknown as string, checkStep);
-    found.registerFunction('pad', pad, '<s-ns?:s>');
+    const check = stepCheck(request.maxOutputBytes);
+    found.assign(Symbol.for('jsonata.__evaluate_entry') as unknown as string, check);
+    found.assign(Symbol.for('jsonata.__evaluate_exit') as unknown as string, check);
+    found.registerFunction('pad', await boundedPad(request.maxOutputBytes), '<s-ns?:s>');
     if (compiled.size >= COMPILED_LIMIT) compiled.clear();
     compiled.set(key, found);
   }
   return found;
 }
 
-async function evaluate(request: EvaluationRequest): Promise<EvaluationAnswer> {
+/**
+ * Evaluates one request: the result as JSON text within the output limit, or why not. Used by
+ * this thread, and by the pool itself for expressions whose cost is bounded (./cost.ts).
+ */
+export async function evaluateRequest(request: EvaluationRequest): Promise<EvaluationAnswer> {
   const { id } = request;
   try {
-    const result = await compile(request).evaluate(request.input);
+    const result = await (await compile(request)).evaluate(request.input);
     const json = result === undefined ? 'null' : JSON.stringify(result);
     // Measured here, so that an oversized result never crosses to the main thread.
     const bytes = Buffer.byteLength(json);
@@ -83,19 +99,23 @@ async function evaluate(request: EvaluationRequest): Promise<EvaluationAnswer> {
   }
 }
 
-// A batch at a time, one evaluation after another: the pool sends the next batch once this one is answered.
-parentPort?.on('message', (batch: EvaluationRequest[]) => {
-  void (async () => {
-    const answers: EvaluationAnswer[] = [];
-    for (const request of batch) {
-      current = request;
-      progress[1] = Date.now();
-      progress[0] = request.id;
-      answers.push(await evaluate(request));
-    }
-    progress[0] = 0;
-    parentPort?.postMessage(answers);
-  })();
-});
-// Deadlines count from here: starting a thread takes time that no expression should be charged.
-parentPort?.postMessage('ready');
+/** In a pool's thread: a batch at a time, one evaluation after another; the pool sends the next batch once this one is answered. */
+function serve(port: MessagePort, progress: Float64Array): void {
+  watchesHeap = true;
+  port.on('message', (batch: EvaluationRequest[]) => {
+    void (async () => {
+      const answers: EvaluationAnswer[] = [];
+      for (const request of batch) {
+        progress[1] = Date.now();
+        progress[0] = request.id;
+        answers.push(await evaluateRequest(request));
+      }
+      progress[0] = 0;
+      port.postMessage(answers);
+    })();
+  });
+  // Deadlines count from here: starting a thread takes time that no expression should be charged.
+  port.postMessage('ready');
+}
+
+if (parentPort && (workerData as Partial<ThreadData> | null)?.progress) serve(parentPort, new Float64Array((workerData as ThreadData).progress));

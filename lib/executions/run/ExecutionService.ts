@@ -12,7 +12,7 @@ import { REDACTED } from '../../flows/secrets.js';
 import type { IFlowLockService } from '../../locks/types.js';
 import type { ExecutionEnd, ExecutionRecord, IExecutionStore, RedriveStart } from '../types.js';
 import { ChildLauncher, type ChildRun, type StartChild } from './children.js';
-import { EventWriter } from './EventWriter.js';
+import { EventBatcher } from './EventWriter.js';
 import { runForEach } from './forEach.js';
 import { RunSlot, WorkSlots } from './workSlots.js';
 
@@ -110,8 +110,10 @@ export class ExecutionService {
   private readonly running = new Map<string, AbortController>();
   private readonly slots: WorkSlots;
   private readonly expressions: Pick<ExpressionPool, 'evaluate'>;
+  private readonly events: EventBatcher;
 
   constructor(private readonly options: ExecutionServiceOptions) {
+    this.events = new EventBatcher(options.store);
     this.fetch = options.fetch ?? guardedFetch([]);
     this.slots = new WorkSlots(options.workSlots ?? Number.POSITIVE_INFINITY);
     this.expressions = options.expressions ?? new ExpressionPool();
@@ -145,7 +147,7 @@ export class ExecutionService {
     const stopOnCaller = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', stopOnCaller, { once: true });
     this.running.set(executionId, controller);
-    const events = new EventWriter(store, execution, redriveStart?.nextIndex);
+    const events = this.events.writer(execution, redriveStart?.nextIndex);
     let ownershipLost: unknown;
     /** Runs durable work; if it reports lost ownership, this run stops writing and winds down. */
     const guard = async <T>(work: () => Promise<T>): Promise<T> => {
