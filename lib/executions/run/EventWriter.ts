@@ -26,16 +26,15 @@ export class EventBatcher {
     return new EventWriter(this, run, nextIndex);
   }
 
-  /** Takes `writer`'s queued events with the next batch; answers when they are written (or failed). */
+  /** Takes `writer`'s queued events with the next batch, at most EVENT_BATCH_MS from now. */
   enqueue(writer: EventWriter): void {
     this.waiting.add(writer);
     this.timer ??= setTimeout(() => this.flush(), EVENT_BATCH_MS);
   }
 
-  /** Leaves `writer`'s queued events out of the batches; answers when what it had handed over is written. */
-  withdraw(writer: EventWriter): Promise<void> {
+  /** Leaves `writer`'s queued events out of the batches. */
+  withdraw(writer: EventWriter): void {
     this.waiting.delete(writer);
-    return this.writing;
   }
 
   private flush(): void {
@@ -45,6 +44,7 @@ export class EventBatcher {
     const batches = writers.map((writer) => ({ writer, batch: writer.takeQueued() })).filter(({ batch }) => batch.events.length > 0);
     if (batches.length === 0) return;
     this.writing = this.writing.then(() => this.write(batches));
+    for (const { writer } of batches) writer.handedOver(this.writing);
   }
 
   private async write(batches: Array<{ writer: EventWriter; batch: EventBatch }>): Promise<void> {
@@ -71,6 +71,8 @@ export class EventBatcher {
  */
 export class EventWriter {
   private queued: ExecutionEvent[] = [];
+  /** The last batch that took events of this run: written (or failed) when it settles. */
+  private lastBatch: Promise<void> = Promise.resolve();
   private failure: unknown;
   private stopped = false;
 
@@ -91,7 +93,7 @@ export class EventWriter {
   stop(): void {
     this.stopped = true;
     this.queued = [];
-    void this.batcher.withdraw(this);
+    this.batcher.withdraw(this);
   }
 
   /**
@@ -100,7 +102,8 @@ export class EventWriter {
    */
   async drain(): Promise<ExecutionEvent[]> {
     this.stopped = true;
-    await this.batcher.withdraw(this);
+    this.batcher.withdraw(this);
+    await this.lastBatch;
     if (this.failure !== undefined) throw this.failure;
     const rest = this.queued;
     this.queued = [];
@@ -112,6 +115,11 @@ export class EventWriter {
     const events = this.queued;
     this.queued = [];
     return { run: this.run, events };
+  }
+
+  /** Records the batch that took this run's queued events (called by the batcher). */
+  handedOver(batch: Promise<void>): void {
+    this.lastBatch = batch;
   }
 
   /** Records that a batch of this run's failed to be written (called by the batcher). */
