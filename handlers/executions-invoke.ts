@@ -3,15 +3,15 @@ import { INVOKE_WAIT_MAX_MS } from '../lib/executions/control/limits.js';
 import { cancelExecutionSchema, executionEventsSchema, executionRefSchema, redriveExecutionSchema, sendSignalSchema, startExecutionSchema, sweepExecutionsSchema } from '../lib/executions/control/schemas.js';
 import { lambdaExecutionJanitor, lambdaExecutions } from '../lib/lambda/executions.js';
 import { invokeHandler } from '../lib/lambda/handlers.js';
-import { parseInput } from '../lib/validation.js';
+import { builtAtFirstUse, parseInput } from '../lib/validation.js';
 
-const startOverInvoke = startExecutionSchema(INVOKE_WAIT_MAX_MS);
-const redriveOverInvoke = redriveExecutionSchema(INVOKE_WAIT_MAX_MS);
-const eventsOverInvoke = executionEventsSchema(INVOKE_WAIT_MAX_MS);
+const startOverInvoke = builtAtFirstUse(() => startExecutionSchema(INVOKE_WAIT_MAX_MS));
+const redriveOverInvoke = builtAtFirstUse(() => redriveExecutionSchema(INVOKE_WAIT_MAX_MS));
+const eventsOverInvoke = builtAtFirstUse(() => executionEventsSchema(INVOKE_WAIT_MAX_MS));
 
 /** startExecution: {flowId, input?, idempotencyKey?, waitMs?} → {executionId, status, output?, error?} */
 export const startExecution = invokeHandler(async (payload) => {
-  const command = parseInput(startOverInvoke, payload);
+  const command = parseInput(startOverInvoke(), payload);
   const { execution } = await (await lambdaExecutions()).start(command);
   return startAnswer(execution);
 });
@@ -30,7 +30,7 @@ export const cancelExecution = invokeHandler(async (payload) => {
 
 /** redriveExecution: {executionId, waitMs?} → execution record (once ended, if it ended within waitMs) */
 export const redriveExecution = invokeHandler(async (payload) => {
-  const { executionId, waitMs } = parseInput(redriveOverInvoke, payload);
+  const { executionId, waitMs } = parseInput(redriveOverInvoke(), payload);
   return (await lambdaExecutions()).redrive(executionId, waitMs);
 });
 
@@ -42,7 +42,7 @@ export const sendSignal = invokeHandler(async (payload) => {
 
 /** getExecutionEvents: {executionId, after?, waitMs?} → {events, nextAfter, done} (as GET /executions/{id}/events) */
 export const getExecutionEvents = invokeHandler(async (payload) => {
-  const { executionId, after, waitMs } = parseInput(eventsOverInvoke, payload);
+  const { executionId, after, waitMs } = parseInput(eventsOverInvoke(), payload);
   return (await lambdaExecutions()).events(executionId, after, waitMs);
 });
 

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { config } from '../config.js';
 import { requireDatabaseUrl, type Queryable } from '../db.js';
 import { monotonicMs } from '../time.js';
-import { parseInput } from '../validation.js';
+import { parseFields } from '../validation.js';
 import { ReleaseListener } from './ReleaseListener.js';
 import {
-  acquireRequestSchema,
-  extendRequestSchema,
-  inspectRequestSchema,
+  acquireRequestFields,
+  extendRequestFields,
+  inspectRequestFields,
   LOCK_WAIT_MAX_MS,
-  releaseRequestSchema,
+  releaseRequestFields,
 } from './schemas.js';
 import { LISTEN_SLOTS_HELD_SQL, lockSql } from './sql.js';
 import type { AcquireResult, ExtendResult, IFlowLockService, LockState, ReleaseResult } from './types.js';
@@ -52,14 +52,14 @@ export class PostgresFlowLockService implements IFlowLockService {
   private readonly pollIntervalMs: number;
   private readonly sweepGraceMs: number;
   private readonly listener: ReleaseListener;
-  private readonly acquireSchema: ReturnType<typeof acquireRequestSchema>;
+  private readonly acquireFields: ReturnType<typeof acquireRequestFields>;
 
   constructor(options: PostgresFlowLockServiceOptions) {
     const settings = config();
     this.pool = options.pool;
     this.pollIntervalMs = options.pollIntervalMs ?? settings.lockPollIntervalMs;
     this.sweepGraceMs = options.sweepGraceMs ?? settings.lockSweepGraceMs;
-    this.acquireSchema = acquireRequestSchema(options.maxWaitTimeoutMs ?? LOCK_WAIT_MAX_MS);
+    this.acquireFields = acquireRequestFields(options.maxWaitTimeoutMs ?? LOCK_WAIT_MAX_MS);
     this.listener = new ReleaseListener({
       connectionString: options.listenConnectionString ?? requireDatabaseUrl(settings.lockListenUrl),
       idleMs: options.listenerIdleMs ?? settings.lockListenerIdleMs,
@@ -70,7 +70,7 @@ export class PostgresFlowLockService implements IFlowLockService {
   }
 
   async acquire(lockKey: string, lockTtlMs: number, waitTimeoutMs: number): Promise<AcquireResult> {
-    const request = parseInput(this.acquireSchema, { lockKey, lockTtlMs, waitTimeoutMs });
+    const request = parseFields(this.acquireFields, { lockKey, lockTtlMs, waitTimeoutMs });
     // UUID v4, 122 random bits, from node:crypto: pg loads that module at every cold start anyway,
     // where the Web Crypto global would add its own load to a cold start.
     const lockId = randomUUID();
@@ -99,19 +99,19 @@ export class PostgresFlowLockService implements IFlowLockService {
   }
 
   async release(lockKey: string, lockId: string): Promise<ReleaseResult> {
-    const request = parseInput(releaseRequestSchema, { lockKey, lockId });
+    const request = parseFields(releaseRequestFields, { lockKey, lockId });
     const result = await this.pool.query<{ released: boolean }>(lockSql.release, [request.lockKey, request.lockId]);
     return { released: result.rows[0]?.released === true };
   }
 
   async extend(lockKey: string, lockId: string, lockTtlMs: number): Promise<ExtendResult> {
-    const request = parseInput(extendRequestSchema, { lockKey, lockId, lockTtlMs });
+    const request = parseFields(extendRequestFields, { lockKey, lockId, lockTtlMs });
     const result = await this.pool.query(lockSql.extend, [request.lockKey, request.lockId, request.lockTtlMs]);
     return { extended: result.rowCount === 1 };
   }
 
   async inspect(lockKey: string): Promise<LockState> {
-    const request = parseInput(inspectRequestSchema, { lockKey });
+    const request = parseFields(inspectRequestFields, { lockKey });
     const result = await this.pool.query<InspectRow>(lockSql.inspect, [request.lockKey]);
     const row = result.rows[0];
     if (!row) return { held: false };

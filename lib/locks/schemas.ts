@@ -1,5 +1,4 @@
-import * as z from 'zod/mini';
-import { boundedString, integerInRange } from '../validation.js';
+import { integerField, textField } from '../validation.js';
 
 export const LOCK_KEY_MAX_LENGTH = 512;
 export const LOCK_TTL_MAX_MS = 86_400_000;
@@ -8,18 +7,16 @@ export const LOCK_WAIT_MAX_MS = 900_000;
 /** The longest wait over HTTP: API Gateway gives up after 29 s. */
 export const HTTP_LOCK_WAIT_MAX_MS = 25_000;
 
-export const lockKeySchema = boundedString(LOCK_KEY_MAX_LENGTH);
-export const lockIdSchema = boundedString(128);
-export const lockTtlMsSchema = integerInRange(1, LOCK_TTL_MAX_MS);
-export const waitTimeoutMsSchema = (maxWaitMs: number) => integerInRange(0, maxWaitMs);
+// The lock requests, checked with parseFields (plain code, not zod: see lib/validation.ts).
 
-const request = <Shape extends z.core.$ZodShape>(shape: Shape) => z.object(shape, { error: 'must be a JSON object' });
+const lockKey = textField(LOCK_KEY_MAX_LENGTH);
+const lockId = textField(128);
+const lockTtlMs = integerField(1, LOCK_TTL_MAX_MS);
 
-export const acquireRequestSchema = (maxWaitMs: number = LOCK_WAIT_MAX_MS) =>
-  request({ lockKey: lockKeySchema, lockTtlMs: lockTtlMsSchema, waitTimeoutMs: waitTimeoutMsSchema(maxWaitMs) });
+export const acquireRequestFields = (maxWaitMs: number = LOCK_WAIT_MAX_MS) => ({ lockKey, lockTtlMs, waitTimeoutMs: integerField(0, maxWaitMs) });
 
-export const releaseRequestSchema = request({ lockKey: lockKeySchema, lockId: lockIdSchema });
+export const releaseRequestFields = { lockKey, lockId };
 
-export const extendRequestSchema = request({ lockKey: lockKeySchema, lockId: lockIdSchema, lockTtlMs: lockTtlMsSchema });
+export const extendRequestFields = { lockKey, lockId, lockTtlMs };
 
-export const inspectRequestSchema = request({ lockKey: lockKeySchema });
+export const inspectRequestFields = { lockKey };
