@@ -18,13 +18,13 @@ export const startExecution = invokeHandler(async (payload) => {
 
 /** getExecution: {executionId} → execution record */
 export const getExecution = invokeHandler(async (payload) => {
-  const { executionId } = parseInput(executionRefSchema, payload);
+  const { executionId } = parseInput(executionRefSchema(), payload);
   return (await lambdaExecutions()).get(executionId);
 });
 
 /** cancelExecution: {executionId, reason?} → execution record */
 export const cancelExecution = invokeHandler(async (payload) => {
-  const { executionId, reason } = parseInput(cancelExecutionSchema, payload);
+  const { executionId, reason } = parseInput(cancelExecutionSchema(), payload);
   return (await lambdaExecutions()).cancel(executionId, reason);
 });
 
@@ -36,7 +36,7 @@ export const redriveExecution = invokeHandler(async (payload) => {
 
 /** sendSignal: {executionId, signal, payload?, signalId?} → {accepted: true} */
 export const sendSignal = invokeHandler(async (payload) => {
-  const { executionId, signal, ...request } = parseInput(sendSignalSchema, payload);
+  const { executionId, signal, ...request } = parseInput(sendSignalSchema(), payload);
   return (await lambdaExecutions()).sendSignal(executionId, signal, request);
 });
 
@@ -52,6 +52,6 @@ export const getExecutionEvents = invokeHandler(async (payload) => {
  * {deleted: {roots, executions, events}, batches, more}
  */
 export const executionJanitor = invokeHandler(async (payload) => {
-  const limits = parseInput(sweepExecutionsSchema, payload);
+  const limits = parseInput(sweepExecutionsSchema(), payload);
   return (await lambdaExecutionJanitor()).sweep(limits);
 });

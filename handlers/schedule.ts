@@ -10,7 +10,7 @@ import { parseInput } from '../lib/validation.js';
  * execution's idempotency key, so a duplicate delivery of one tick starts nothing new.
  */
 export const scheduledTrigger = invokeHandler(async (event) => {
-  const tick = parseInput(scheduledTickSchema, event);
+  const tick = parseInput(scheduledTickSchema(), event);
   const { execution, created } = await (await lambdaExecutions()).start({
     flowId: tick.flowId,
     input: tick.input ?? null,
