@@ -23,6 +23,7 @@ export { LambdaFlowLockService, type FireflowClientOptions } from './client/Lamb
 export { invokeFireflow } from './client/invoke.js';
 export { FireflowClient, type StartOptions } from './client/FireflowClient.js';
 export { DEFAULT_FLOW_LIMITS, MAX_HTTP_REDIRECTS, type FlowLimits } from './limits.js';
-export { guardedFetch, mayConnectTo } from './http/guardedFetch.js';
+export { guardedHttpClient, type HttpClient, type HttpRequest, type HttpResponse } from './http/client.js';
+export { mayConnectTo } from './http/guard.js';
 export { environmentSecrets, secretsManagerSecrets } from './aws/flowSecrets.js';
 export type { ChildParent, ExecutionPage, ExecutionRun, NewChild } from './executions/types.js';

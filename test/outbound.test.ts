@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guardedFetch } from '../lib/http/guardedFetch.js';
+import { guardedHttpClient } from '../lib/http/client.js';
 import { DEFAULT_FLOW_LIMITS } from '../lib/limits.js';
 import { flowKit, type FlowKit } from './support/flows.js';
 
@@ -50,7 +50,7 @@ const call = (url: string) => ({ nodes: [{ id: 'call', type: 'HttpRequestNode', 
 
 describe('outbound requests', () => {
   it('refuses link-local, metadata, private and loopback destinations, by address or by name', async () => {
-    const guarded = kit.runner({ fetch: guardedFetch([]) });
+    const guarded = kit.runner({ http: guardedHttpClient([]) });
     const port = new URL(local).port;
     for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://169.254.170.2/v2/credentials', 'http://10.0.0.1/', `http://[::1]:${port}/`, `http://localhost:${port}/`, 'http://[::ffff:127.0.0.1]/', 'http://[::7f00:1]/', 'http://[64:ff9b::7f00:1]/']) {
       const { execution } = await guarded.runDefinition(call(url));
@@ -59,28 +59,28 @@ describe('outbound requests', () => {
   });
 
   it('lets listed networks through, and checks every redirect', async () => {
-    const loopback = kit.runner({ fetch: guardedFetch(['127.0.0.0/8', '::1/128']) });
+    const loopback = kit.runner({ http: guardedHttpClient(['127.0.0.0/8', '::1/128']) });
     expect((await loopback.runDefinition(call(`${local}/`))).execution).toMatchObject({ status: 'completed', output: 200 });
-    const onlyElsewhere = kit.runner({ fetch: guardedFetch(['127.0.0.2/32']) });
+    const onlyElsewhere = kit.runner({ http: guardedHttpClient(['127.0.0.2/32']) });
     const { execution } = await onlyElsewhere.runDefinition(call(`${elsewhere}/start`));
     expect(execution.error).toMatchObject({ type: 'NetworkError', details: { reason: 'blocked-destination', address: '127.0.0.1' } });
     expect((await loopback.runDefinition(call(`${elsewhere}/start`))).execution).toMatchObject({ status: 'completed', output: 200 });
   });
 
   it('drops credentials when a redirect leaves the origin', async () => {
-    const loopback = kit.runner({ fetch: guardedFetch(['127.0.0.0/8']) });
+    const loopback = kit.runner({ http: guardedHttpClient(['127.0.0.0/8']) });
     const definition = { nodes: [{ id: 'call', type: 'HttpRequestNode', inputs: { url: `${bounce}/start`, headers: { Authorization: 'Bearer keep-it-here' } } }] };
     expect((await loopback.runDefinition(definition)).execution.status).toBe('completed');
     expect(authorizations).toEqual([undefined]);
   });
 
   it('follows at most 5 redirects', async () => {
-    const { execution } = await kit.runner({ fetch: guardedFetch(['127.0.0.0/8']) }).runDefinition(call(`${loop}/r`));
+    const { execution } = await kit.runner({ http: guardedHttpClient(['127.0.0.0/8']) }).runDefinition(call(`${loop}/r`));
     expect(execution.error).toMatchObject({ type: 'NetworkError', details: { reason: 'too-many-redirects' } });
   });
 
   it('bounds a request without a timeoutMs of its own by HTTP_TIMEOUT_MS', async () => {
-    const quick = kit.runner({ fetch: guardedFetch(['127.0.0.0/8']), limits: { ...DEFAULT_FLOW_LIMITS, httpTimeoutMs: 300 } });
+    const quick = kit.runner({ http: guardedHttpClient(['127.0.0.0/8']), limits: { ...DEFAULT_FLOW_LIMITS, httpTimeoutMs: 300 } });
     const { execution } = await quick.runDefinition(call(`${silent}/`));
     expect(execution.error).toMatchObject({ type: 'Timeout', nodeId: 'call', message: 'timed out after 300 ms' });
   });

@@ -11,7 +11,7 @@ import { ENDED_STATUSES, type ExecutionRecord, type IExecutionStore, type Redriv
 import { ExpressionPool } from '../expressions/ExpressionPool.js';
 import { FlowCatalog } from '../flows/FlowCatalog.js';
 import { environmentSecrets, secretsManagerSecrets } from '../aws/flowSecrets.js';
-import { guardedFetch } from '../http/guardedFetch.js';
+import { guardedHttpClient } from '../http/client.js';
 import type { FlowServices, NodeOutputs, SignalMessage } from '../flows/nodes/types.js';
 import { PostgresFlowStore } from '../flows/PostgresFlowStore.js';
 import { PostgresFlowLockService } from '../locks/PostgresFlowLockService.js';
@@ -309,7 +309,7 @@ export class DBOSExecutionWorker {
       lambda: () => import('@aws-sdk/client-lambda').then(({ LambdaClient }) => new LambdaClient(lambdaEndpoint ? { endpoint: lambdaEndpoint } : {})),
       flowTimeoutMs: settings.executionTimeoutMs,
       limits: settings.flowLimits,
-      fetch: guardedFetch(settings.httpAllowedNetworks),
+      http: guardedHttpClient(settings.httpAllowedNetworks),
       secret: settings.flowSecretsFrom === 'secrets-manager' ? secretsManagerSecrets(settings.stage) : environmentSecrets(settings.flowSecretValues),
       // The queue admits WORKER_CONCURRENCY executions; children start outside it, so the same
       // limit on work holds them all.

@@ -8,7 +8,7 @@ import type { ExecutionEvent, ExecutionRecord } from '../../lib/executions/types
 import { FlowCatalog } from '../../lib/flows/FlowCatalog.js';
 import type { NodeRegistry } from '../../lib/flows/nodes/registry.js';
 import { PostgresFlowStore } from '../../lib/flows/PostgresFlowStore.js';
-import { guardedFetch } from '../../lib/http/guardedFetch.js';
+import { guardedHttpClient } from '../../lib/http/client.js';
 import { PostgresFlowLockService } from '../../lib/locks/PostgresFlowLockService.js';
 import { LOCAL_NETWORKS } from '../../devtools/processes.js';
 import { databaseUrl, testPool } from './stack.js';
@@ -57,7 +57,7 @@ export function flowKit(): FlowKit {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   // The test servers are local: loopback is allowed, as on the local stack.
-  const loopbackFetch = guardedFetch(LOCAL_NETWORKS);
+  const loopbackHttp = guardedHttpClient(LOCAL_NETWORKS);
   const create: FlowKit['create'] = (flowId, request = {}) =>
     store.create({
       executionId: randomUUID(),
@@ -67,7 +67,7 @@ export function flowKit(): FlowKit {
     });
   const runner = ({ registry, ...overrides }: RunnerOptions = {}): Runner => {
     const flows = new FlowCatalog(flowStore, registry);
-    const service = new ExecutionService({ flows, store, flowLock: locks, lambda, fetch: loopbackFetch, ...overrides });
+    const service = new ExecutionService({ flows, store, flowLock: locks, lambda, http: loopbackHttp, ...overrides });
     return {
       flows,
       service,

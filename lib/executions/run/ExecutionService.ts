@@ -4,7 +4,7 @@ import { runFlow } from '../../engine/runFlow.js';
 import { directStepRunner, type FlowOutcome, type SettledNode, type StepRunner } from '../../engine/types.js';
 import { NodeError } from '../../errors.js';
 import { ExpressionPool } from '../../expressions/ExpressionPool.js';
-import { guardedFetch } from '../../http/guardedFetch.js';
+import { guardedHttpClient, type HttpClient } from '../../http/client.js';
 import { DEFAULT_FLOW_LIMITS, type FlowLimits } from '../../limits.js';
 import type { FlowCatalog } from '../../flows/FlowCatalog.js';
 import type { FlowServices, NodeOutputs } from '../../flows/nodes/types.js';
@@ -23,8 +23,8 @@ export interface ExecutionServiceOptions {
   flowLock: IFlowLockService;
   /** The client of LambdaInvokeNode, or how to make it on first use. Default: the AWS SDK's defaults. */
   lambda?: LambdaClient | (() => Promise<LambdaClient>);
-  /** HttpRequestNode's fetch. Default: one that reaches public addresses only (guardedFetch). */
-  fetch?: typeof fetch;
+  /** HttpRequestNode's HTTP client. Default: one that reaches public addresses only (guardedHttpClient). */
+  http?: HttpClient;
   /** Most nodes of one execution running at once. Default 8. */
   maxParallel?: number;
   nodeTimeoutMs?: number;
@@ -106,7 +106,7 @@ function outcomeToEnd(outcome: FlowOutcome): ExecutionEnd {
  */
 export class ExecutionService {
   private lambdaClient: Promise<LambdaClient> | undefined;
-  private readonly fetch: typeof fetch;
+  private readonly http: HttpClient;
   private readonly running = new Map<string, AbortController>();
   private readonly slots: WorkSlots;
   private readonly expressions: Pick<ExpressionPool, 'evaluate'>;
@@ -114,7 +114,7 @@ export class ExecutionService {
 
   constructor(private readonly options: ExecutionServiceOptions) {
     this.events = new EventBatcher(options.store);
-    this.fetch = options.fetch ?? guardedFetch([]);
+    this.http = options.http ?? guardedHttpClient([]);
     this.slots = new WorkSlots(options.workSlots ?? Number.POSITIVE_INFINITY);
     this.expressions = options.expressions ?? new ExpressionPool();
   }
@@ -238,7 +238,7 @@ export class ExecutionService {
       expressions: this.expressions,
       secret: this.options.secret ?? (async () => undefined),
       lambda: () => this.lambda(),
-      fetch: this.fetch,
+      http: this.http,
       sleep: durable.sleep,
       waitForSignal: durable.waitForSignal,
       subflow: async (flowId, input, caller) => {

@@ -1,5 +1,6 @@
 import { NodeError } from '../../errors.js';
-import { blockedDestinationOf } from '../../http/blocked.js';
+import type { HttpClient, HttpResponse } from '../../http/client.js';
+import { blockedDestinationOf, BodyTooLargeError } from '../../http/errors.js';
 import { MAX_HTTP_REDIRECTS } from '../../limits.js';
 import type { NodeType } from './types.js';
 
@@ -40,38 +41,38 @@ function urlProblem(url: string): string | undefined {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
- * Sends the request and follows up to MAX_HTTP_REDIRECTS redirects itself, as fetch would (a 303,
- * or a 301/302 after a POST, goes on as a GET without a body), so that the limit holds and every
- * hop goes through the guarded fetch. No answer, a refused destination or one redirect too many
- * fail the node with a NetworkError.
+ * Sends the request and follows up to MAX_HTTP_REDIRECTS redirects, as browsers do (a 303, or a
+ * 301/302 after a POST, goes on as a GET without a body), so that the limit holds and every hop
+ * goes through the guarded client. No answer, a refused destination or one redirect too many fail
+ * the node with a NetworkError.
  */
-async function fetchFollowingRedirects(
-  fetchOnce: typeof fetch,
+async function sendFollowingRedirects(
+  http: HttpClient,
   firstUrl: string,
-  request: { method: string; headers: Headers; body: string | undefined; signal: AbortSignal },
-): Promise<Response> {
+  request: { method: string; headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
+): Promise<HttpResponse> {
   let { method, body } = request;
   let url = firstUrl;
   let headers = request.headers;
   for (let redirects = 0; ; redirects += 1) {
-    let response: Response;
+    let response: HttpResponse;
     try {
-      response = await fetchOnce(url, { method, headers, body, signal: request.signal, redirect: 'manual' });
+      response = await http({ method, url, headers, body, signal: request.signal });
     } catch (error) {
       if (request.signal.aborted) throw error;
       const blocked = blockedDestinationOf(error);
       if (blocked) throw new NodeError('NetworkError', `${method} ${url} refused: ${blocked.message}`, { cause: error, details: { reason: 'blocked-destination', address: blocked.address } });
       throw new NodeError('NetworkError', `${method} ${url} failed: ${(error as Error).message}`, { cause: error });
     }
-    const location = response.headers.get('location');
-    if (!REDIRECTS.has(response.status) || location === null) return response;
-    await response.body?.cancel().catch(() => undefined);
+    const location = response.headers.location;
+    if (!REDIRECTS.has(response.status) || location === undefined) return response;
+    response.discardBody();
     if (redirects === MAX_HTTP_REDIRECTS) throw new NodeError('NetworkError', `${firstUrl}: more than ${MAX_HTTP_REDIRECTS} redirects`, { details: { reason: 'too-many-redirects' } });
     const from = new URL(url);
     const to = new URL(location, url);
     const problem = urlProblem(to.toString()) ?? (from.protocol === 'https:' && to.protocol === 'http:' ? 'would go from https to http' : undefined);
     if (problem) throw new NodeError('NetworkError', `${url} redirects to ${to.toString()}, which ${problem}`, { details: { reason: 'refused-redirect' } });
-    // As fetch does: credentials go to the origin they were meant for, not to where it redirects.
+    // As browsers do: credentials go to the origin they were meant for, not to where it redirects.
     if (to.origin !== from.origin) headers = withoutCredentials(headers);
     url = to.toString();
     if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
@@ -96,32 +97,38 @@ function cookieParts(setCookie: unknown): unknown[] {
   return [setCookie, ...setCookie.split(/,\s*(?=[^;,=\s]+=)/).map((cookie) => cookie.split(';')[0]?.trim())];
 }
 
-function withoutCredentials(headers: Headers): Headers {
-  const kept = new Headers(headers);
-  for (const name of CREDENTIAL_HEADERS) kept.delete(name);
+function withoutCredentials(headers: Record<string, string>): Record<string, string> {
+  const kept = { ...headers };
+  for (const name of CREDENTIAL_HEADERS) delete kept[name];
   return kept;
 }
 
+/**
+ * The request's headers with lower-case names, checked and normalised by the Fetch API's Headers
+ * as they always were (names in any case, values trimmed; a bad one throws its TypeError), and
+ * a JSON content-type for a body that the node serialises and whose headers name none.
+ */
+function requestHeaders(given: unknown, serialised: boolean): Record<string, string> {
+  const checked = new Headers(given as Record<string, string>);
+  if (serialised && !checked.has('content-type')) checked.set('content-type', 'application/json');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of checked) headers[name] = Object.hasOwn(headers, name) ? `${headers[name]}, ${value}` : value;
+  return headers;
+}
+
 /** The answer's body as text, read no further than `limit` bytes: past it the node fails `LimitExceeded`. */
-async function readBody(response: Response, limit: number, request: string, signal: AbortSignal): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let read = 0;
+async function readBody(response: HttpResponse, limit: number, request: string, signal: AbortSignal): Promise<string> {
   try {
-    for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
-      read += chunk.byteLength;
-      if (read > limit) {
-        await response.body?.cancel().catch(() => undefined);
-        throw new NodeError('LimitExceeded', `${request}: the answer is larger than MAX_NODE_OUTPUT_BYTES (${limit})`, {
-          details: { setting: 'MAX_NODE_OUTPUT_BYTES', limit, actual: read },
-        });
-      }
-      chunks.push(chunk);
-    }
+    return (await response.readBody(limit)).toString('utf8');
   } catch (error) {
-    if (error instanceof NodeError || signal.aborted) throw error;
+    if (error instanceof BodyTooLargeError) {
+      throw new NodeError('LimitExceeded', `${request}: the answer is larger than MAX_NODE_OUTPUT_BYTES (${limit})`, {
+        details: { setting: 'MAX_NODE_OUTPUT_BYTES', limit, actual: error.read },
+      });
+    }
+    if (signal.aborted) throw error;
     throw new NodeError('NetworkError', `${request}: reading the answer failed: ${(error as Error).message}`, { cause: error });
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export const HttpRequestNode: NodeType = {
@@ -163,18 +170,15 @@ export const HttpRequestNode: NodeType = {
       (METHODS.has(method) ? undefined : `method ${method} is not supported`) ??
       (failOnStatus.every(isStatusPattern) ? undefined : 'failOnStatus must hold status codes and classes such as "5xx"');
     if (problem) throw new NodeError('InvalidInput', problem);
-    const headers = new Headers(inputs.headers as Record<string, string>);
-    let body: string | undefined;
-    if (inputs.body !== null && inputs.body !== undefined && method !== 'GET' && method !== 'HEAD') {
-      body = typeof inputs.body === 'string' ? inputs.body : JSON.stringify(inputs.body);
-      if (typeof inputs.body !== 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
-    }
-    const response = await fetchFollowingRedirects(context.services.fetch, url, { method, headers, body, signal: context.signal });
+    const sendsBody = inputs.body !== null && inputs.body !== undefined && method !== 'GET' && method !== 'HEAD';
+    const headers = requestHeaders(inputs.headers, sendsBody && typeof inputs.body !== 'string');
+    const body = sendsBody ? (typeof inputs.body === 'string' ? inputs.body : JSON.stringify(inputs.body)) : undefined;
+    const response = await sendFollowingRedirects(context.services.http, url, { method, headers, body, signal: context.signal });
     const text = await readBody(response, context.services.limits.maxNodeOutputBytes, `${method} ${url}`, context.signal);
     if (statusMatches(failOnStatus, response.status)) {
       throw new NodeError('HttpError', `${method} ${url} answered ${response.status}`, { details: { status: response.status, ...leadingBytes(text) } });
     }
-    const isJson = /\bjson\b/i.test(response.headers.get('content-type') ?? '');
+    const isJson = /\bjson\b/i.test(response.headers['content-type'] ?? '');
     let parsed: unknown = text;
     if (isJson && text !== '') {
       try {
@@ -183,6 +187,6 @@ export const HttpRequestNode: NodeType = {
         parsed = text;
       }
     }
-    return { status: response.status, headers: Object.fromEntries(response.headers), body: parsed };
+    return { status: response.status, headers: response.headers, body: parsed };
   },
 };

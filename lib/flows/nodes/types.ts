@@ -1,6 +1,7 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { ErrorRecord } from '../../errors.js';
 import type { ExpressionPool } from '../../expressions/ExpressionPool.js';
+import type { HttpClient } from '../../http/client.js';
 import type { FlowLimits } from '../../limits.js';
 import type { IFlowLockService } from '../../locks/types.js';
 import type { PortSpec } from '../ports.js';
@@ -16,7 +17,8 @@ export interface FlowServices {
   secret(name: string): Promise<string | undefined>;
   /** The Lambda client, created (and the AWS SDK loaded) on first use: most flows never need it. */
   lambda(): Promise<LambdaClient>;
-  fetch: typeof fetch;
+  /** Sends HttpRequestNode's requests, one exchange each (the node follows redirects itself). */
+  http: HttpClient;
   /** Waits `ms`, or rejects when `signal` aborts. Durable under the worker. */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   /** Runs another flow as a child execution of the node `nodeId` and answers its output. */

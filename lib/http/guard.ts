@@ -1,9 +1,9 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import { Agent, buildConnector } from 'undici';
 import { ValidationError } from '../errors.js';
-import { BlockedDestinationError } from './blocked.js';
+import { BlockedDestinationError } from './errors.js';
 
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
@@ -34,11 +34,12 @@ export function mayConnectTo(address: string, allowed: readonly Cidr[]): boolean
 }
 
 /**
- * `fetch` whose connections reach only addresses `mayConnectTo` lets through. Addresses are
- * checked as each connection is made, after the name is resolved and on every redirect, so a
- * name that resolves to a private address, or changes its answer between two lookups, gets nowhere.
+ * An undici dispatcher whose connections reach only addresses `mayConnectTo` lets through.
+ * Addresses are checked as each connection is made, after the name is resolved and so on every
+ * redirect, so a name that resolves to a private address, or changes its answer between two
+ * lookups, gets nowhere. Connections are kept alive and reused.
  */
-export function guardedFetch(allowedNetworks: readonly string[]): typeof fetch {
+export function guardedAgent(allowedNetworks: readonly string[]): Agent {
   const allowed = parseNetworks(allowedNetworks);
   const lookup = (hostname: string, options: { all?: boolean; family?: number }, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void) => {
     dnsLookup(hostname, { family: options.family ?? 0, all: true }, (error, addresses) => {
@@ -50,12 +51,11 @@ export function guardedFetch(allowedNetworks: readonly string[]): typeof fetch {
     });
   };
   const connector = buildConnector({ lookup } as unknown as buildConnector.BuildOptions);
-  const dispatcher = new Agent({
+  return new Agent({
     connect(options, callback) {
       const host = options.hostname.replace(/^\[|\]$/g, '');
       if (isIP(host) && !mayConnectTo(host, allowed)) return callback(new BlockedDestinationError(host, host), null);
       return connector(options, callback);
     },
   });
-  return ((input: string | URL, init?: RequestInit) => undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
 }

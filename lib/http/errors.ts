@@ -1,4 +1,4 @@
-// Apart from guardedFetch, so that what reads these errors does not load the HTTP client.
+// Apart from the client, so that what reads these errors does not load undici.
 
 /** A connection refused because its address is not public and not allowed. */
 export class BlockedDestinationError extends Error {
@@ -18,3 +18,14 @@ export function blockedDestinationOf(error: unknown): BlockedDestinationError | 
   }
   return undefined;
 }
+
+/** A response body that went past the most bytes its reader would take; `read` counts the bytes it had by then. */
+export class BodyTooLargeError extends Error {
+  constructor(
+    readonly limit: number,
+    readonly read: number,
+  ) {
+    super(`the response body is larger than ${limit} bytes`);
+  }
+}
+Object.defineProperty(BodyTooLargeError.prototype, 'name', { value: 'BodyTooLargeError', writable: true, configurable: true });
