@@ -53,7 +53,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
     createPostgresUser: true,
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'max_connections=200', ...(process.env.PGSS ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all'] : []),
+      '-c', 'max_connections=200',
       ...(options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
     ],
     onLog: options.onLog ?? (() => undefined),

@@ -31,7 +31,7 @@ const tsxLoader = createRequire(import.meta.url).resolve('tsx');
 
 /** Runs one of the project's TypeScript scripts as a process of its own, with an IPC channel. */
 export function startScriptProcess(options: ScriptProcessOptions): ScriptProcess {
-  const child = spawn(process.execPath, [...(options.env?.EXTRA_NODE_ARGS ? options.env.EXTRA_NODE_ARGS.split(' ') : []), '--import', tsxLoader, options.script, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, ['--import', tsxLoader, options.script, ...(options.args ?? [])], {
     cwd: projectRoot,
     // Its own process group: a Ctrl-C at the terminal reaches only the parent, which stops it.
     detached: true,
