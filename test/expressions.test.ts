@@ -103,6 +103,8 @@ describe('hasLinearCost', () => {
     ['a built-in that allocates what it is asked', '$pad("", 100)'],
     ['a built-in that can square its input', '$join(items, sep)'],
     ['steps after a constructed value', '{"a": $, "b": $}.{"a": $, "b": $}'],
+    ['steps after an appended value', '$append($, $).$append($, $)'],
+    ['a second descendant walk', '**.**'],
     ['sorting', 'items^(price)'],
     ['a higher-order function', '$map(items, $string)'],
     ['an expression too large to look at', Array.from({ length: 40 }, (_, n) => `a${n}`).join(' + ')],

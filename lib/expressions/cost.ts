@@ -41,8 +41,8 @@ interface AstNode {
  * paths without predicates, literals, arithmetic, comparison, `&`, conditions, blocks, object and
  * array constructors, and calls of LINEAR_FUNCTIONS. What could repeat work or data beyond that is
  * excluded: ranges, bindings, functions of its own, regular expressions, sorting, filters, `$$`
- * (which re-enters the whole input from inside a path), and a constructed value followed by more
- * path steps (each step could double what the one before built).
+ * (which re-enters the whole input from inside a path), a second `**`, and a constructed value
+ * followed by more path steps (each step could double what the one before built).
  */
 export function hasLinearCost(expression: string): boolean {
   let ast: AstNode;
@@ -52,10 +52,13 @@ export function hasLinearCost(expression: string): boolean {
     return false;
   }
   let nodes = 0;
+  let descendants = 0;
   const visit = (node: AstNode | undefined): boolean => {
     if (node === undefined) return true;
     nodes += 1;
     if (nodes > MAX_NODES || DECORATIONS.some((key) => key in node)) return false;
+    // One `**` walks the input once; a second one walks every subtree the first one found.
+    if (node.type === 'descendant' && (descendants += 1) > 1) return false;
     if (LEAVES.has(node.type)) return true;
     switch (node.type) {
       case 'variable':
@@ -86,12 +89,16 @@ export function hasLinearCost(expression: string): boolean {
   return visit(ast);
 }
 
-/** Whether an AST node builds an object or array anywhere within it. */
+/**
+ * Whether an AST node builds an object or array anywhere within it, by a constructor or by
+ * `$append` (whose result holds its arguments: one more step could double it again).
+ */
 function constructs(node: unknown): boolean {
   if (Array.isArray(node)) return node.some(constructs);
   if (node === null || typeof node !== 'object') return false;
-  const { type, value } = node as AstNode;
+  const { type, value, procedure } = node as AstNode;
   if (type === 'unary' && (value === '[' || value === '{')) return true;
+  if (type === 'function' && procedure?.value === 'append') return true;
   return Object.values(node).some(constructs);
 }
 
