@@ -4,6 +4,8 @@ import jsonata from 'jsonata';
 const MAX_NODES = 64;
 /** Most values and characters (counted together) of an input evaluated in the caller's thread. */
 const MAX_INPUT_UNITS = 20_000;
+/** Deepest an input evaluated in the caller's thread nests (a thread has a stack of its own to fail on). */
+const MAX_INPUT_DEPTH = 64;
 
 /**
  * Built-ins whose work and result grow at most linearly with their arguments. Left out: `$pad`
@@ -17,7 +19,7 @@ const LINEAR_FUNCTIONS = new Set([
   'boolean', 'not', 'exists', 'type', 'lookup', 'append', 'reverse', 'merge',
 ]);
 
-const LEAVES = new Set(['name', 'string', 'number', 'value', 'wildcard', 'descendant']);
+const LEAVES = new Set(['name', 'string', 'number', 'value', 'wildcard']);
 /** Step decorations that filter, sort, group or bind: left to the threads. */
 const DECORATIONS = ['stages', 'predicate', 'group', 'focus', 'index', 'tuple', 'ancestor'];
 
@@ -41,8 +43,9 @@ interface AstNode {
  * paths without predicates, literals, arithmetic, comparison, `&`, conditions, blocks, object and
  * array constructors, and calls of LINEAR_FUNCTIONS. What could repeat work or data beyond that is
  * excluded: ranges, bindings, functions of its own, regular expressions, sorting, filters, `$$`
- * (which re-enters the whole input from inside a path), a second `**`, and a constructed value
- * followed by more path steps (each step could double what the one before built).
+ * (which re-enters the whole input from inside a path), `**` (its subtrees overlap: the JSON of
+ * all of them grows with the square of the input's depth), and a constructed value followed by
+ * more path steps (each step could double what the one before built).
  */
 export function hasLinearCost(expression: string): boolean {
   let ast: AstNode;
@@ -52,13 +55,10 @@ export function hasLinearCost(expression: string): boolean {
     return false;
   }
   let nodes = 0;
-  let descendants = 0;
   const visit = (node: AstNode | undefined): boolean => {
     if (node === undefined) return true;
     nodes += 1;
     if (nodes > MAX_NODES || DECORATIONS.some((key) => key in node)) return false;
-    // One `**` walks the input once; a second one walks every subtree the first one found.
-    if (node.type === 'descendant' && (descendants += 1) > 1) return false;
     if (LEAVES.has(node.type)) return true;
     switch (node.type) {
       case 'variable':
@@ -103,27 +103,27 @@ function constructs(node: unknown): boolean {
 }
 
 /**
- * Whether `input` is small: at most MAX_INPUT_UNITS values and characters. Stops counting as soon
- * as it is not, so the answer costs little either way.
+ * Whether `input` is small: at most MAX_INPUT_UNITS values and characters, nested at most
+ * MAX_INPUT_DEPTH deep. Stops counting as soon as it is not, so the answer costs little either way.
  */
 export function isSmallInput(input: unknown): boolean {
   let units = 0;
-  const stack: unknown[] = [input];
+  const stack: Array<{ value: unknown; depth: number }> = [{ value: input, depth: 0 }];
   while (stack.length > 0) {
-    const value = stack.pop();
+    const { value, depth } = stack.pop() as { value: unknown; depth: number };
     units += typeof value === 'string' ? value.length + 1 : 1;
-    if (units > MAX_INPUT_UNITS) return false;
+    if (units > MAX_INPUT_UNITS || depth > MAX_INPUT_DEPTH) return false;
     if (value === null || typeof value !== 'object') continue;
     if (Array.isArray(value)) {
       if (units + value.length > MAX_INPUT_UNITS) return false;
-      for (const item of value) stack.push(item);
+      for (const item of value) stack.push({ value: item, depth: depth + 1 });
       continue;
     }
     const entries = Object.entries(value);
     if (units + entries.length > MAX_INPUT_UNITS) return false;
     for (const [key, item] of entries) {
       units += key.length;
-      stack.push(item);
+      stack.push({ value: item, depth: depth + 1 });
     }
   }
   return true;
