@@ -174,10 +174,16 @@ const executionSql = {
      ORDER BY r.created_at, r.execution_id
      LIMIT $2
        FOR UPDATE SKIP LOCKED`,
-  /** The roots $1 and every descendant of theirs, with their run counts. */
+  /**
+   * The roots $1 and every descendant of theirs, with their run counts, locked (in the order event
+   * writers lock them): a writer still appending to one of them finishes first, so the delete
+   * after this sees its events, and one that comes later finds no execution to write to.
+   */
   trees: `
     SELECT execution_id, redrive_count FROM fireflow_executions
-     WHERE execution_id = ANY($1) OR (parent_execution_id IS NOT NULL AND root_execution_id = ANY($1))`,
+     WHERE execution_id = ANY($1) OR (parent_execution_id IS NOT NULL AND root_execution_id = ANY($1))
+     ORDER BY execution_id
+       FOR UPDATE`,
   /** Deletes the executions $1 and their events (their parents among them: the foreign keys are checked at the end). */
   deleteExecutions: `
     WITH events AS (DELETE FROM fireflow_execution_events WHERE execution_id = ANY($1) RETURNING 1),
