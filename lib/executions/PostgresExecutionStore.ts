@@ -151,8 +151,7 @@ const executionSql = {
   redrive: `SELECT ${COLUMNS} FROM fireflow_execution_redrive($1, $2)`,
   /** The settled nodes of $1's earlier runs, and the index its events go on from. */
   redriveStart: `SELECT node_id, type, data, next_index FROM fireflow_execution_redrive_start($1)`,
-  /** Writes events $2 (a JSON array) of $1; indexes already written stay as they are. */
-  /** Writes the events of several runs ($1: a JSON array of {execution_id, run, events}). */
+  /** Writes the events of several runs ($1: a JSON array of {execution_id, run, events}); indexes already written stay as they are. */
   appendEvents: `SELECT fireflow_execution_append_events($1::jsonb)`,
   listEvents: `
     SELECT index, type, node_id, data, timestamp FROM fireflow_execution_events
