@@ -200,11 +200,11 @@ const cancelledError = (reason: string): string => storableJson({ type: CANCELLE
 /** jsonb parameters go over as JSON text: pg would send a JS array as a PostgreSQL array. */
 const jsonParam = (value: unknown): string | null => (value === undefined ? null : storableJson(value));
 
-function eventsParam(events: ExecutionEvent[]): string {
-  return storableJson(
-    events.map((event) => ({ index: event.index, type: event.type, node_id: event.nodeId ?? null, data: event.data ?? null, timestamp: event.timestamp })),
-  );
-}
+/** Events as the execution functions read them (`jsonb_to_recordset`). */
+const eventRows = (events: ExecutionEvent[]) =>
+  events.map((event) => ({ index: event.index, type: event.type, node_id: event.nodeId ?? null, data: event.data ?? null, timestamp: event.timestamp }));
+
+const eventsParam = (events: ExecutionEvent[]): string => storableJson(eventRows(events));
 
 function toRecord(row: ExecutionRow): ExecutionRecord {
   return {
@@ -368,7 +368,7 @@ export class PostgresExecutionStore implements IExecutionStore {
   async appendEvents(batches: EventBatch[]): Promise<void> {
     const written = batches.filter((batch) => batch.events.length > 0);
     if (written.length === 0) return;
-    const param = `[${written.map(({ run, events }) => `{"execution_id":${JSON.stringify(run.executionId)},"run":${run.redriveCount},"events":${eventsParam(events)}}`).join(',')}]`;
+    const param = storableJson(written.map(({ run, events }) => ({ execution_id: run.executionId, run: run.redriveCount, events: eventRows(events) })));
     await this.pool.query(executionSql.appendEvents, [param]);
   }
 
